@@ -1,0 +1,223 @@
+"""The ``monitor`` command line. Every command's help ends with an example."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor import __version__, render
+from monitor.config import DEFAULT_PATH, Config, load
+from monitor.errors import MonitorError
+from monitor.pipeline import Poller, summary, utcnow
+from monitor.records import FeedOutcome
+from monitor.settings import parse_duration
+from monitor.store import Store
+
+QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "asyncio")
+
+
+class MonitorGroup(click.Group):
+    """Turns a ``MonitorError`` into ``Error: message`` plus a hint, exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MonitorError as exc:
+            message = str(exc)
+            if exc.hint:
+                message += f"\nHint: {exc.hint}"
+            raise click.ClickException(message) from None
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg]
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a duration such as 90m, 7d or 12h", param, ctx)
+
+
+@click.group(cls=MonitorGroup)
+@click.version_option(__version__, prog_name="monitor")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    envvar="MONITOR_CONFIG",
+    default=DEFAULT_PATH,
+    show_default=True,
+    help="Configuration file (env MONITOR_CONFIG).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, verbose: int, quiet: bool) -> None:
+    """Watch news feeds for one story and keep every hit in SQLite.
+
+    Example: monitor --config config/monitor.toml poll
+    """
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose > 2 else logging.WARNING)
+    ctx.obj = config_path
+
+
+def _config(ctx: click.Context) -> Config:
+    return load(ctx.find_root().obj)
+
+
+def _store(config: Config) -> Store:
+    return Store(config.database)
+
+
+@cli.command("check-config")
+@click.pass_context
+def check_config(ctx: click.Context) -> None:
+    """Validate the config and every watch file; list every problem at once.
+
+    Example: monitor --config config/monitor.toml check-config
+    """
+    config = _config(ctx)
+    enabled = len(config.enabled_feeds)
+    click.echo(
+        f"{config.path}: ok: {len(config.feeds)} feeds ({enabled} enabled), "
+        f"{len(config.watches)} watches ({', '.join(w.name for w in config.watches)}), "
+        f"database {config.database}"
+    )
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the daemon: poll every enabled feed on its interval until stopped.
+
+    SIGINT or SIGTERM stops it cleanly; polls in flight finish their writes.
+
+    Example: monitor run
+    """
+    from monitor.schedule import run_daemon
+
+    config = _config(ctx)
+    store = _store(config)
+    try:
+        asyncio.run(run_daemon(config, store))
+    finally:
+        store.close()
+
+
+@cli.command()
+@click.pass_context
+def poll(ctx: click.Context) -> None:
+    """Poll every enabled feed once now, print a summary line, exit.
+
+    This is the command to run from cron instead of the daemon.
+
+    Example: monitor poll
+    """
+    config = _config(ctx)
+    store = _store(config)
+    feeds = config.enabled_feeds
+    started = time.monotonic()
+    show_bar = sys.stderr.isatty()
+
+    async def one_pass() -> list[FeedOutcome]:
+        async with Poller(config, store) as poller:
+            if not show_bar:
+                return await poller.poll_all(feeds)
+            with click.progressbar(length=len(feeds), label="polling", file=sys.stderr) as bar:
+                return await poller.poll_all(feeds, progress=lambda _o: bar.update(1))
+
+    try:
+        outcomes = asyncio.run(one_pass())
+    finally:
+        store.close()
+    click.echo(summary(outcomes, time.monotonic() - started))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of hit objects.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
+@click.option("--since", type=Duration(), help="Only hits found within this time, e.g. 7d.")
+@click.option("--watch", help="Only hits of this watch.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.pass_context
+def hits(
+    ctx: click.Context,
+    as_json: bool,
+    as_csv: bool,
+    since: timedelta | None,
+    watch: str | None,
+    limit: int,
+) -> None:
+    """List the newest hits.
+
+    Example: monitor hits --since 7d --json
+    """
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    config = _config(ctx)
+    store = _store(config)
+    rows = store.hits(since=utcnow() - since if since else None, watch=watch, limit=limit)
+    store.close()
+    if as_json:
+        click.echo(render.hits_json(rows))
+    elif as_csv:
+        click.echo(render.hits_csv(rows), nl=False)
+    else:
+        click.echo(render.hits_table(rows, config.timezone))
+
+
+@cli.command()
+@click.argument("hit_id", type=int)
+@click.pass_context
+def show(ctx: click.Context, hit_id: int) -> None:
+    """Show one hit in full, its matched terms highlighted.
+
+    Example: monitor show 12
+    """
+    config = _config(ctx)
+    store = _store(config)
+    row = store.hit(hit_id)
+    store.close()
+    if row is None:
+        raise click.ClickException(f"no hit with id {hit_id}; `monitor hits` lists them")
+    color = sys.stdout.isatty()
+
+    def mark(text: str) -> str:
+        return click.style(text, bold=True, fg="yellow") if color else f"[{text}]"
+
+    click.echo(render.hit_detail(row, config.timezone, mark))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per feed.")
+@click.pass_context
+def feeds(ctx: click.Context, as_json: bool) -> None:
+    """Each feed's health: last success, last error, failures in a row, entries, hits.
+
+    Example: monitor feeds --json
+    """
+    config = _config(ctx)
+    store = _store(config)
+    store.sync_feeds(list(config.feeds))
+    rows = store.feeds_health()
+    store.close()
+    click.echo(render.feeds_json(rows) if as_json else render.feeds_table(rows, config.timezone))
+
+
+def main() -> None:
+    cli(prog_name="monitor")

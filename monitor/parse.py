@@ -1,0 +1,124 @@
+"""Feed bytes -> ``RawFeed``: the only module that imports feedparser.
+
+feedparser is fed the response headers (so it knows the charset) and the body with
+any DOCTYPE removed: an entity declared there can expand into hundreds of MB. Every
+exception it raises becomes this feed's ``ParseError``; a feed it can still read
+despite errors (feedparser's "bozo" flag) is kept, with a warning. Time and memory
+limits are enforced around this module, by ``worker``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from monitor.errors import ParseError
+
+# A DOCTYPE with an optional internal subset in brackets, and stray entity declarations.
+_DOCTYPE = re.compile(rb"<!DOCTYPE\b[^>\[]*(?:\[.*?\]\s*)?>", re.IGNORECASE | re.DOTALL)
+_ENTITY = re.compile(rb"<!ENTITY\b[^>]*>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """One entry as the feed wrote it; HTML fields are flagged, not yet cleaned."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    title_is_html: bool
+    summary: str
+    summary_is_html: bool
+    published: datetime | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class RawFeed:
+    title: str | None
+    language: str | None
+    entries: tuple[RawEntry, ...]
+    warning: str | None
+
+
+def strip_doctype(body: bytes) -> bytes:
+    """Remove DOCTYPE declarations and entity declarations from a feed body."""
+    if b"<!" not in body:
+        return body
+    return _ENTITY.sub(b"", _DOCTYPE.sub(b"", body))
+
+
+def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> RawFeed:
+    """Parse one feed body. Raises ``ParseError`` when nothing usable comes out."""
+    try:
+        parsed = feedparser.parse(
+            strip_doctype(body),
+            response_headers=headers or {},
+            sanitize_html=True,
+            resolve_relative_uris=False,
+        )
+    except MemoryError:
+        raise
+    except Exception as exc:  # feedparser raises many kinds on hostile input
+        raise ParseError(f"the parser failed: {type(exc).__name__}: {exc}") from exc
+    feed = parsed.get("feed", {})
+    warning = None
+    if parsed.get("bozo"):
+        warning = f"malformed feed, read anyway: {_describe(parsed.get('bozo_exception'))}"
+        if not parsed.get("entries") and not feed.get("title"):
+            raise ParseError(f"not a feed: {_describe(parsed.get('bozo_exception'))}")
+    language = _language(feed.get("language"))
+    entries = tuple(_raw_entry(e, language) for e in parsed.get("entries", []))
+    return RawFeed(feed.get("title"), language, entries, warning)
+
+
+def _raw_entry(entry: Any, feed_language: str | None) -> RawEntry:
+    title_detail = entry.get("title_detail") or {}
+    summary, summary_type = (
+        entry.get("summary", ""),
+        (entry.get("summary_detail") or {}).get("type"),
+    )
+    if not summary and entry.get("content"):
+        content = entry["content"][0]
+        summary, summary_type = content.get("value", ""), content.get("type")
+    when = entry.get("published_parsed") or entry.get("updated_parsed")
+    published = _utc(when)
+    return RawEntry(
+        guid=_text(entry.get("id")),
+        link=_text(entry.get("link")),
+        title=entry.get("title", "") or "",
+        title_is_html="html" in (title_detail.get("type") or ""),
+        summary=summary or "",
+        summary_is_html="html" in (summary_type or "text/html"),
+        published=published,
+        language=_language(entry.get("language")) or feed_language,
+    )
+
+
+def _utc(when: Any) -> datetime | None:
+    """feedparser's UTC ``struct_time`` as a datetime; None when absent or impossible."""
+    try:
+        y, mo, d, h, mi, s = when[:6]
+        return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _text(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _language(value: object) -> str | None:
+    """``"de-DE"`` -> ``"de"``."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().lower().replace("_", "-").split("-")[0] or None
+
+
+def _describe(exc: object) -> str:
+    text = str(exc).strip().splitlines()[0] if exc else "unknown problem"
+    return f"{type(exc).__name__}: {text}" if exc else text

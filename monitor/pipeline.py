@@ -1,0 +1,172 @@
+"""Compose the stages into one poll of one feed, and a pass over many.
+
+    feed | store.feed_state | fetch | worker(parse, normalize, match)
+         | decide.next_attempt | store.record_poll
+
+Fetches overlap (``fetch.concurrency`` in flight), parsing runs in worker processes on
+every core, and each feed's results are written in one transaction. A failing feed is
+a value (``FeedOutcome(status="error")``), recorded on the feed; it never stops a pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from monitor import decide
+from monitor.config import Config
+from monitor.errors import ParseError
+from monitor.fetch import Fetcher, FetchSettings
+from monitor.records import FeedConfig, FeedOutcome, ParsedFeed
+from monitor.store import Store
+from monitor.worker import ParserPool
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def fetch_settings(config: Config) -> FetchSettings:
+    return FetchSettings(
+        concurrency=config["fetch.concurrency"],
+        timeout=config.seconds("fetch.timeout"),
+        connect_timeout=config.seconds("fetch.connect_timeout"),
+        max_bytes=config["fetch.max_bytes"],
+        max_redirects=config["fetch.max_redirects"],
+        user_agent=config["fetch.user_agent"],
+    )
+
+
+class Poller:
+    """Everything a poll needs, opened once: ``async with Poller(config, store) as p``."""
+
+    def __init__(self, config: Config, store: Store, *, clock: Clock = utcnow) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.fetcher = Fetcher(fetch_settings(config))
+        self.parsers: ParserPool | None = None
+        self.in_flight: set[asyncio.Task[FeedOutcome]] = set()
+
+    async def __aenter__(self) -> Poller:
+        self.store.sync_feeds(list(self.config.feeds))
+        self.parsers = ParserPool(
+            self.config.watches,
+            workers=self.config["parse.workers"],
+            timeout=self.config.seconds("parse.timeout"),
+            memory_mb=self.config["parse.memory_mb"],
+        )
+        await self.fetcher.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.fetcher.__aexit__()
+        if self.parsers is not None:
+            self.parsers.close()
+
+    async def poll_feed(self, feed: FeedConfig) -> FeedOutcome:
+        """Fetch, parse, match and store one feed. Never raises for a feed's own failure."""
+        assert self.parsers is not None, "use Poller as an async context manager"
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+        try:
+            return await self._poll(feed)
+        finally:
+            if task is not None:
+                self.in_flight.discard(task)
+
+    async def _poll(self, feed: FeedConfig) -> FeedOutcome:
+        assert self.parsers is not None
+        state = self.store.feed_state(feed.name)
+        fetched = await self.fetcher.fetch(feed, state)
+        parsed: ParsedFeed | None = None
+        error = fetched.error
+        if fetched.status == "ok":
+            try:
+                parsed = await self.parsers.process(fetched.body, fetched.headers, feed.language)
+            except ParseError as exc:
+                error = str(exc)
+        now = self.clock()
+        failures = 0 if error is None else state.failures + 1
+        next_at = decide.next_attempt(
+            failures, feed.interval, self.config["schedule.max_backoff"], now, fetched.retry_after
+        )
+        new_entries, new_hits = self.store.record_poll(
+            feed, fetched, parsed, error=error, next_attempt_at=next_at, now=now
+        )
+        warnings = parsed.warnings if parsed else ()
+        outcome = FeedOutcome(
+            feed=feed.name,
+            status="error" if error else fetched.status,
+            new_entries=new_entries,
+            new_hits=new_hits,
+            error=error,
+            warnings=warnings,
+            http_status=fetched.http_status,
+            bytes=len(fetched.body),
+            elapsed=fetched.elapsed,
+        )
+        log_outcome(outcome, failures)
+        return outcome
+
+    async def poll_due(self, feed: FeedConfig) -> FeedOutcome | None:
+        """The scheduler's job: poll the feed unless it is still backing off."""
+        if not decide.is_due(self.store.feed_state(feed.name), self.clock()):
+            log.debug("skipped feed=%s reason=backoff", feed.name)
+            return None
+        return await self.poll_feed(feed)
+
+    async def poll_all(
+        self, feeds: list[FeedConfig], progress: Callable[[FeedOutcome], None] | None = None
+    ) -> list[FeedOutcome]:
+        """One pass over ``feeds``, all started at once; concurrency is bounded by fetch."""
+        outcomes: list[FeedOutcome] = []
+        for next_done in asyncio.as_completed([self.poll_feed(f) for f in feeds]):
+            outcome = await next_done
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
+        return outcomes
+
+
+def log_outcome(outcome: FeedOutcome, failures: int) -> None:
+    """One summary line per feed poll, ``event key=value``."""
+    if outcome.status == "error":
+        log.warning(
+            "polled feed=%s status=error http=%s failures=%d error=%r",
+            outcome.feed,
+            outcome.http_status,
+            failures,
+            outcome.error,
+        )
+    else:
+        log.info(
+            "polled feed=%s status=%s http=%s bytes=%d new=%d hits=%d elapsed=%.2fs",
+            outcome.feed,
+            outcome.status,
+            outcome.http_status,
+            outcome.bytes,
+            outcome.new_entries,
+            outcome.new_hits,
+            outcome.elapsed,
+        )
+    for warning in outcome.warnings:
+        log.warning("feed_warning feed=%s warning=%r", outcome.feed, warning)
+
+
+def summary(outcomes: list[FeedOutcome], seconds: float) -> str:
+    """The one line ``monitor poll`` ends with."""
+    count = {s: sum(o.status == s for o in outcomes) for s in ("ok", "not_modified", "error")}
+    return (
+        f"polled {len(outcomes)} feeds in {seconds:.1f}s: {count['ok']} ok, "
+        f"{count['not_modified']} not modified, {count['error']} failed; "
+        f"{sum(o.new_entries for o in outcomes)} new entries, "
+        f"{sum(o.new_hits for o in outcomes)} new hits"
+    )

@@ -1,0 +1,112 @@
+"""Small typed records passed between the pipeline's stages.
+
+    FeedConfig --fetch--> FetchResult --parse+normalize--> Entry --match--> Match
+                                                      \\-> ParsedFeed (entries, warnings)
+
+Every record is frozen and holds plain values, so it pickles into and out of the
+parser processes and compares equal in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """One ``[[feeds]]`` block of the config: where from, how often."""
+
+    name: str
+    url: str
+    interval: timedelta
+    outlet: str
+    language: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the database remembers about a feed between polls (see ``store.feed_state``)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    failures: int = 0
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What ``fetch`` brought back for one feed. ``status`` is ok, not_modified or error."""
+
+    status: str
+    http_status: int | None = None
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    final_url: str | None = None
+    permanent_redirect: str | None = None
+    error: str | None = None
+    retry_after: str | None = None
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One feed entry, normalized: plain text, canonical link, UTC time, stable key."""
+
+    key: str
+    url: str | None
+    title: str
+    summary: str
+    published: datetime | None
+    language: str | None
+    guid: str | None = None
+
+
+@dataclass(frozen=True)
+class TermHit:
+    """One term of a watch found in an entry: the group, the term as written, the field."""
+
+    group: str
+    term: str
+    field: str  # "title" or "summary"
+
+
+@dataclass(frozen=True)
+class Match:
+    """An entry that a watch accepted, and why."""
+
+    watch: str
+    score: float
+    terms: tuple[TermHit, ...]
+
+    @property
+    def matched(self) -> list[str]:
+        """The distinct terms that matched, in order of first appearance."""
+        return list(dict.fromkeys(t.term for t in self.terms))
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """Everything one feed body yielded: entries with their matches, and warnings."""
+
+    entries: tuple[tuple[Entry, tuple[Match, ...]], ...]
+    warnings: tuple[str, ...] = ()
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    """The result of polling one feed, for the summary line and the fetch log."""
+
+    feed: str
+    status: str  # ok, not_modified, error
+    new_entries: int = 0
+    new_hits: int = 0
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    http_status: int | None = None
+    bytes: int = 0
+    elapsed: float = 0.0

@@ -1,0 +1,146 @@
+"""Turn stored rows into what people and programs read: tables, JSON, CSV, highlights.
+
+The only module that imports tabulate. Times are stored in UTC and shown in the
+configured time zone; JSON and CSV keep ISO 8601 UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tabulate import tabulate
+
+from monitor.match import highlight_spans
+
+HIT_FIELDS = (
+    "id",
+    "watch",
+    "feed",
+    "title",
+    "url",
+    "published",
+    "first_seen_at",
+    "matched",
+    "score",
+    "status",
+    "note",
+    "still_matches",
+)
+FEED_FIELDS = (
+    "name",
+    "enabled",
+    "last_success_at",
+    "last_error",
+    "failures",
+    "next_attempt_at",
+    "entries",
+    "hits",
+    "url",
+    "permanent_redirect",
+)
+
+
+def local_time(value: str | None, tz: ZoneInfo) -> str:
+    if not value:
+        return "-"
+    return datetime.fromisoformat(value).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def shorten(text: str | None, width: int) -> str:
+    text = text or ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def hits_json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps([{k: r[k] for k in HIT_FIELDS} for r in rows], ensure_ascii=False, indent=2)
+
+
+def hits_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=HIT_FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "matched": "; ".join(row["matched"])})
+    return out.getvalue()
+
+
+def hits_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
+    if not rows:
+        return "No hits yet."
+    table = [
+        [
+            r["id"],
+            local_time(r["published"] or r["first_seen_at"], tz),
+            r["feed"],
+            shorten(r["title"], 70),
+            shorten(", ".join(r["matched"]), 40),
+        ]
+        for r in rows
+    ]
+    return tabulate(table, headers=["id", "published", "feed", "title", "matched"])
+
+
+def feeds_json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(
+        [{k: r.get(k) for k in FEED_FIELDS} for r in rows], ensure_ascii=False, indent=2
+    )
+
+
+def feeds_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
+    if not rows:
+        return "No feeds in the database yet; run `monitor poll`."
+    table = [
+        [
+            r["name"] + ("" if r["enabled"] else " (disabled)"),
+            local_time(r["last_success_at"], tz),
+            r["failures"] or 0,
+            r["entries"],
+            r["hits"],
+            shorten(r["last_error"], 50) if r["failures"] else "",
+        ]
+        for r in rows
+    ]
+    return tabulate(
+        table, headers=["feed", "last success", "failures", "entries", "hits", "last error"]
+    )
+
+
+def highlighted(text: str, terms: list[str], mark: Callable[[str], str]) -> str:
+    """``text`` with every matched term passed through ``mark`` (bold on a terminal)."""
+    out, last = [], 0
+    for start, end in highlight_spans(text, terms):
+        out += [text[last:start], mark(text[start:end])]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def hit_detail(row: dict[str, Any], tz: ZoneInfo, mark: Callable[[str], str]) -> str:
+    terms = row["matched"]
+    groups: dict[str, list[str]] = {}
+    for t in row["terms"]:
+        groups.setdefault(t["group"], []).append(f"{t['term']} ({t['field']})")
+    lines = [
+        highlighted(row["title"], terms, mark),
+        "",
+        f"hit:        {row['id']}  (watch {row['watch']}, score {row['score']},"
+        f" status {row['status']})",
+        f"feed:       {row['feed']}",
+        f"published:  {local_time(row['published'], tz)}",
+        f"first seen: {local_time(row['first_seen_at'], tz)}",
+        f"link:       {row['url'] or '-'}",
+        "matched:",
+        *[f"  {group}: {', '.join(found)}" for group, found in groups.items()],
+    ]
+    if not row["still_matches"]:
+        lines.append("note:       the watch no longer matches this entry")
+    if row.get("note"):
+        lines.append(f"note:       {row['note']}")
+    lines += ["", highlighted(row["summary"], terms, mark)]
+    return "\n".join(lines)

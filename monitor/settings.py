@@ -1,0 +1,87 @@
+"""The table of settings: one row per key of ``monitor.toml``.
+
+Validation, the README's configuration reference and a docs test all read these
+tables, so a key exists in exactly one place. Keys are dotted by TOML table:
+``fetch.timeout`` is ``timeout`` under ``[fetch]``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from monitor import __version__
+
+#: How each kind of value is written in the file, for messages and docs.
+KINDS = {
+    "str": "a string",
+    "int": "a whole number",
+    "bool": "true or false",
+    "duration": 'a duration such as "90s", "15m", "2h" or "1d"',
+    "path": "a path (relative paths resolve against the config file's folder)",
+    "timezone": 'an IANA time zone such as "Europe/Berlin"',
+    "url": "an http:// or https:// URL",
+    "name": "a name of lowercase letters, digits, '-', '_' or '.'",
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: str
+    default: object
+    help: str
+    minimum: int | None = None
+
+
+USER_AGENT = f"monitor/{__version__} (news-feed watch daemon; python-httpx)"
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database", "path", "monitor.db", "SQLite database file."),
+    Setting("timezone", "timezone", "UTC", "Time zone for times shown to people."),
+    Setting("watches_dir", "path", "watches", "Folder of watch files, one `*.toml` per watch."),
+    Setting("fetch.concurrency", "int", 50, "Feeds fetched at the same time.", 1),
+    Setting("fetch.timeout", "duration", "30s", "Hard deadline for one whole request."),
+    Setting("fetch.connect_timeout", "duration", "10s", "Deadline for opening a connection."),
+    Setting("fetch.max_bytes", "int", 10_000_000, "Largest feed body kept, after gzip.", 1024),
+    Setting("fetch.max_redirects", "int", 5, "Redirects followed before giving up.", 0),
+    Setting("fetch.user_agent", "str", USER_AGENT, "User-Agent header sent to feed servers."),
+    Setting("parse.workers", "int", 0, "Parser processes; 0 means one per CPU core.", 0),
+    Setting("parse.timeout", "duration", "20s", "Time one feed may take to parse."),
+    Setting("parse.memory_mb", "int", 1024, "Memory limit of a parser process, in MiB.", 64),
+    Setting("schedule.interval", "duration", "15m", "Poll interval of feeds that set none."),
+    Setting("schedule.jitter", "duration", "30s", "Random delay added to each scheduled poll."),
+    Setting(
+        "schedule.max_backoff", "duration", "6h", "Longest wait between tries of a failing feed."
+    ),
+)
+
+FEED_SETTINGS: tuple[Setting, ...] = (
+    Setting("name", "name", None, "Unique name of the feed (required)."),
+    Setting("url", "url", None, "Address of the RSS, Atom or RDF feed (required)."),
+    Setting(
+        "language", "str", None, "Language of the entries if the feed declares none: de, en, ko."
+    ),
+    Setting("interval", "duration", None, "Poll interval; default `schedule.interval`."),
+    Setting("enabled", "bool", True, "Set to false to keep the feed but stop polling it."),
+    Setting(
+        "outlet",
+        "str",
+        None,
+        "Who publishes it; entries are de-duplicated per outlet. Default: the URL's host.",
+    ),
+)
+
+REQUIRED_FEED_KEYS = frozenset({"name", "url"})
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"15m"`` -> 15 minutes. Raises ``ValueError`` for anything else."""
+    found = _DURATION.match(text)
+    if not found:
+        raise ValueError(f"not a duration: {text!r}")
+    return timedelta(seconds=float(found.group(1)) * _UNITS[found.group(2)])

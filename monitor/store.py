@@ -1,0 +1,377 @@
+"""SQLite storage: the only module that imports sqlite_utils.
+
+Tables (created and changed only by ``MIGRATIONS``):
+
+    feeds       one row per configured feed, with its fetch state and health
+    entries     every entry ever seen, unique per (outlet, key) and per (outlet, url)
+    hits        one row per (watch, entry), never two; triage status and note
+    fetch_log   one row per poll of a feed
+
+The database runs in WAL mode so readers (the CLI, the review page) never block the
+daemon. Every write is one ``BEGIN IMMEDIATE`` transaction: a deferred transaction
+that reads and then writes fails at once with "database is locked" when another
+connection committed in between, whatever the busy timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from sqlite_utils import Database
+from sqlite_utils.db import Table
+from sqlite_utils.migrations import Migrations
+
+from monitor.errors import StoreError
+from monitor.records import Entry, FeedConfig, FeedState, FetchResult, Match, ParsedFeed
+
+MIGRATIONS = Migrations("monitor")
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    t = _table
+    t(db, "feeds").create(
+        {
+            "id": int,
+            "name": str,
+            "url": str,
+            "outlet": str,
+            "language": str,
+            "enabled": int,
+            "title": str,
+            "etag": str,
+            "last_modified": str,
+            "last_fetch_at": str,
+            "last_success_at": str,
+            "last_error": str,
+            "last_error_at": str,
+            "failures": int,
+            "next_attempt_at": str,
+            "permanent_redirect": str,
+        },
+        pk="id",
+        not_null={"name", "url", "outlet"},
+        defaults={"failures": 0, "enabled": 1},
+    )
+    t(db, "feeds").create_index(["name"], unique=True)
+    t(db, "entries").create(
+        {
+            "id": int,
+            "feed_id": int,
+            "outlet": str,
+            "key": str,
+            "url": str,
+            "guid": str,
+            "title": str,
+            "summary": str,
+            "language": str,
+            "published": str,
+            "first_seen_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"feed_id", "outlet", "key", "title", "summary", "first_seen_at"},
+        foreign_keys=[("feed_id", "feeds", "id")],
+    )
+    t(db, "entries").create_index(["outlet", "key"], unique=True)
+    t(db, "entries").create_index(["outlet", "url"], unique=True)
+    t(db, "entries").create_index(["first_seen_at"])
+    t(db, "hits").create(
+        {
+            "id": int,
+            "watch": str,
+            "entry_id": int,
+            "score": float,
+            "matched": str,
+            "terms": str,
+            "created_at": str,
+            "still_matches": int,
+            "status": str,
+            "note": str,
+        },
+        pk="id",
+        not_null={"watch", "entry_id", "created_at"},
+        defaults={"still_matches": 1, "status": "new"},
+        foreign_keys=[("entry_id", "entries", "id")],
+    )
+    t(db, "hits").create_index(["watch", "entry_id"], unique=True)
+    t(db, "hits").create_index(["created_at"])
+    t(db, "fetch_log").create(
+        {
+            "id": int,
+            "feed_id": int,
+            "at": str,
+            "status": str,
+            "http_status": int,
+            "bytes": int,
+            "elapsed_ms": int,
+            "new_entries": int,
+            "new_hits": int,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("feed_id", "feeds", "id")],
+    )
+    t(db, "fetch_log").create_index(["feed_id", "at"])
+
+
+def _table(db: Database, name: str) -> Table:
+    return cast(Table, db[name])
+
+
+def iso(when: datetime | None) -> str | None:
+    """Times are stored as ISO 8601 in UTC, to the second."""
+    return when.astimezone(UTC).isoformat(timespec="seconds") if when else None
+
+
+def from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class Store:
+    """One connection to the database, migrated on open."""
+
+    def __init__(self, path: Path | str, *, busy_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
+            self.db = Database(conn)
+            if str(path) != ":memory:":
+                self.db.enable_wal()
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            MIGRATIONS.apply(self.db)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot open the database {path}: {exc}",
+                hint="check the `database` path in the config and that its folder is writable",
+            ) from exc
+        self.conn = conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Database]:
+        """One write transaction, begun IMMEDIATE so it never fails half-way on a lock."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            with self.db.atomic():
+                yield self.db
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- feeds ------------------------------------------------------------------------
+
+    def sync_feeds(self, feeds: list[FeedConfig]) -> None:
+        """Make the feeds table agree with the config (by name); fetch state is kept."""
+        with self.write() as db:
+            for feed in feeds:
+                _table(db, "feeds").upsert(
+                    {
+                        "name": feed.name,
+                        "url": feed.url,
+                        "outlet": feed.outlet,
+                        "language": feed.language,
+                        "enabled": int(feed.enabled),
+                    },
+                    pk="name",
+                    alter=False,
+                )
+            names = [f.name for f in feeds]
+            db.execute(
+                f"UPDATE feeds SET enabled = 0 WHERE name NOT IN ({','.join('?' * len(names))})",
+                names,
+            )
+
+    def feed_id(self, name: str) -> int:
+        row = self.conn.execute("SELECT id FROM feeds WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise StoreError(f"no feed named {name!r} in the database")
+        return int(row[0])
+
+    def feed_state(self, name: str) -> FeedState:
+        row = self.conn.execute(
+            "SELECT etag, last_modified, failures, next_attempt_at FROM feeds WHERE name = ?",
+            [name],
+        ).fetchone()
+        if row is None:
+            return FeedState()
+        return FeedState(row[0], row[1], row[2] or 0, from_iso(row[3]))
+
+    # -- one poll -----------------------------------------------------------------------
+
+    def record_poll(
+        self,
+        feed: FeedConfig,
+        fetched: FetchResult,
+        parsed: ParsedFeed | None,
+        *,
+        error: str | None,
+        next_attempt_at: datetime,
+        now: datetime,
+    ) -> tuple[int, int]:
+        """Store what one poll found, the feed's new state and a fetch-log row, atomically.
+
+        Returns (new entries, new hits). An entry is new when this database has never
+        seen its key or its link for the same outlet, whatever its published date.
+        """
+        new_entries = new_hits = 0
+        with self.write() as db:
+            feed_id = self.feed_id(feed.name)
+            for entry, matches in parsed.entries if parsed else ():
+                entry_id, is_new = self._upsert_entry(db, feed_id, feed.outlet, entry, now)
+                new_entries += is_new
+                new_hits += self._insert_hits(db, entry_id, matches, now)
+            state: dict[str, Any] = {
+                "last_fetch_at": iso(now),
+                "next_attempt_at": iso(next_attempt_at),
+            }
+            if error is None:
+                state.update(last_success_at=iso(now), failures=0)
+                if fetched.status == "ok":
+                    state.update(etag=fetched.etag, last_modified=fetched.last_modified)
+                if parsed and parsed.title:
+                    state["title"] = parsed.title
+            else:
+                state.update(last_error=error, last_error_at=iso(now))
+                db.execute("UPDATE feeds SET failures = failures + 1 WHERE id = ?", [feed_id])
+            if fetched.permanent_redirect:
+                state["permanent_redirect"] = fetched.permanent_redirect
+            _table(db, "feeds").update(feed_id, state)
+            _table(db, "fetch_log").insert(
+                {
+                    "feed_id": feed_id,
+                    "at": iso(now),
+                    "status": "error" if error else fetched.status,
+                    "http_status": fetched.http_status,
+                    "bytes": len(fetched.body),
+                    "elapsed_ms": round(fetched.elapsed * 1000),
+                    "new_entries": new_entries,
+                    "new_hits": new_hits,
+                    "error": error,
+                }
+            )
+        return new_entries, new_hits
+
+    def _upsert_entry(
+        self, db: Database, feed_id: int, outlet: str, entry: Entry, now: datetime
+    ) -> tuple[int, bool]:
+        row = db.execute(
+            "SELECT id, title, summary FROM entries WHERE outlet = ? AND (key = ? OR url = ?)",
+            [outlet, entry.key, entry.url],
+        ).fetchone()
+        if row is not None:
+            if (row[1], row[2]) != (entry.title, entry.summary):
+                _table(db, "entries").update(
+                    row[0], {"title": entry.title, "summary": entry.summary, "updated_at": iso(now)}
+                )
+            return int(row[0]), False
+        table = _table(db, "entries").insert(
+            {
+                "feed_id": feed_id,
+                "outlet": outlet,
+                "key": entry.key,
+                "url": entry.url,
+                "guid": entry.guid,
+                "title": entry.title,
+                "summary": entry.summary,
+                "language": entry.language,
+                "published": iso(entry.published),
+                "first_seen_at": iso(now),
+            }
+        )
+        return int(cast(int, table.last_pk)), True
+
+    def _insert_hits(
+        self, db: Database, entry_id: int, matches: tuple[Match, ...], now: datetime
+    ) -> int:
+        added = 0
+        for match in matches:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO hits (watch, entry_id, score, matched, terms, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    match.watch,
+                    entry_id,
+                    match.score,
+                    json.dumps(match.matched, ensure_ascii=False),
+                    json.dumps([t.__dict__ for t in match.terms], ensure_ascii=False),
+                    iso(now),
+                ],
+            )
+            added += cursor.rowcount
+        return added
+
+    # -- reading ------------------------------------------------------------------------
+
+    def hits(
+        self, *, since: datetime | None = None, watch: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Newest hits first, joined with their entry and feed."""
+        where, params = ["1 = 1"], []
+        if since is not None:
+            where.append("hits.created_at >= ?")
+            params.append(iso(since))
+        if watch is not None:
+            where.append("hits.watch = ?")
+            params.append(watch)
+        sql = HIT_SELECT + " WHERE " + " AND ".join(where)
+        sql += " ORDER BY COALESCE(entries.published, hits.created_at) DESC, hits.id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_hit_row(r) for r in self.db.query(sql, params)]
+
+    def hit(self, hit_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query(HIT_SELECT + " WHERE hits.id = ?", [hit_id]))
+        return _hit_row(rows[0]) if rows else None
+
+    def feeds_health(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                """
+                SELECT feeds.name, feeds.url, feeds.enabled, feeds.last_success_at,
+                       feeds.last_error, feeds.last_error_at, feeds.failures,
+                       feeds.next_attempt_at, feeds.permanent_redirect,
+                       (SELECT count(*) FROM entries WHERE entries.feed_id = feeds.id) AS entries,
+                       (SELECT count(*) FROM hits JOIN entries ON entries.id = hits.entry_id
+                         WHERE entries.feed_id = feeds.id) AS hits
+                FROM feeds ORDER BY feeds.name
+                """
+            )
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            name: int(self.conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+            for name in ("feeds", "entries", "hits", "fetch_log")
+        }
+
+
+HIT_SELECT = """
+SELECT hits.id, hits.watch, feeds.name AS feed, entries.title, entries.url,
+       entries.published, entries.summary, entries.language, hits.matched, hits.terms,
+       hits.score, hits.created_at, hits.status, hits.note, hits.still_matches,
+       entries.first_seen_at
+FROM hits
+JOIN entries ON entries.id = hits.entry_id
+JOIN feeds ON feeds.id = entries.feed_id
+"""
+
+
+def _hit_row(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    row["matched"] = json.loads(row["matched"] or "[]")
+    row["terms"] = json.loads(row["terms"] or "[]")
+    row["still_matches"] = bool(row["still_matches"])
+    return row

@@ -1,0 +1,155 @@
+"""Watch files: one story to follow, as concept groups of terms in several languages.
+
+A watch is a TOML file in ``watches_dir``; its name is the file name without ``.toml``.
+This module reads and validates them into ``WatchSpec`` records; ``match`` compiles
+and applies them. The term language is documented in the README ("Watches").
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+WATCH_KEYS = {"description", "min_score", "title_weight", "summary_weight", "exclude", "groups"}
+GROUP_KEYS = {"name", "terms", "required", "weight"}
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    name: str
+    terms: tuple[str, ...]
+    required: bool = True
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class WatchSpec:
+    """A validated watch file; plain data, so it pickles into parser processes."""
+
+    name: str
+    groups: tuple[GroupSpec, ...]
+    exclude: tuple[str, ...] = ()
+    description: str = ""
+    min_score: float = 0.0
+    title_weight: float = 2.0
+    summary_weight: float = 1.0
+
+
+def load_watches(folder: Path) -> tuple[list[WatchSpec], list[str]]:
+    """Every ``*.toml`` in ``folder``, and the problems found (``file: key: what``)."""
+    if not folder.is_dir():
+        return [], [f"{folder}: watches_dir: expected a folder of watch files, found none"]
+    watches: list[WatchSpec] = []
+    problems: list[str] = []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: not valid TOML: {exc}")
+            continue
+        watch, found = watch_from_dict(path.stem, data, where=str(path))
+        problems.extend(found)
+        if watch is not None:
+            watches.append(watch)
+    if not watches and not problems:
+        problems.append(f"{folder}: watches_dir: expected at least one *.toml watch file")
+    return watches, problems
+
+
+def watch_from_dict(
+    name: str, data: dict[str, Any], *, where: str
+) -> tuple[WatchSpec | None, list[str]]:
+    """Validate one watch's data; ``where`` prefixes every problem."""
+    problems: list[str] = []
+    if not _NAME.match(name):
+        problems.append(f"{where}: file name: expected lowercase letters, digits, '-', '_', '.'")
+    for key in sorted(set(data) - WATCH_KEYS):
+        problems.append(
+            f"{where}: {key}: unknown key (expected one of {', '.join(sorted(WATCH_KEYS))})"
+        )
+
+    def number(key: str, default: float) -> float:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            problems.append(f"{where}: {key}: expected a number >= 0, got {value!r}")
+            return default
+        return float(value)
+
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        problems.append(f"{where}: description: expected a string")
+        description = ""
+    exclude = _terms(data.get("exclude", []), f"{where}: exclude", problems, allow_empty=True)
+    groups: list[GroupSpec] = []
+    raw_groups = data.get("groups")
+    if not isinstance(raw_groups, list) or not raw_groups:
+        problems.append(f"{where}: groups: expected at least one [[groups]] table")
+        raw_groups = []
+    for index, raw in enumerate(raw_groups):
+        at = f"{where}: groups[{index}]"
+        if not isinstance(raw, dict):
+            problems.append(f"{at}: expected a table")
+            continue
+        for key in sorted(set(raw) - GROUP_KEYS):
+            problems.append(
+                f"{at}.{key}: unknown key (expected one of {', '.join(sorted(GROUP_KEYS))})"
+            )
+        group_name = raw.get("name", f"group{index + 1}")
+        if not isinstance(group_name, str) or not group_name:
+            problems.append(f"{at}.name: expected a non-empty string")
+            group_name = f"group{index + 1}"
+        required = raw.get("required", True)
+        if not isinstance(required, bool):
+            problems.append(f"{at}.required: expected true or false")
+            required = True
+        weight = raw.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            problems.append(f"{at}.weight: expected a number >= 0, got {weight!r}")
+            weight = 1.0
+        terms = _terms(raw.get("terms"), f"{at}.terms", problems, allow_empty=False)
+        groups.append(GroupSpec(group_name, terms, required, float(weight)))
+    spec = WatchSpec(
+        name=name,
+        groups=tuple(groups),
+        exclude=exclude,
+        description=description,
+        min_score=number("min_score", 0.0),
+        title_weight=number("title_weight", 2.0),
+        summary_weight=number("summary_weight", 1.0),
+    )
+    return (None if problems else spec), problems
+
+
+def _terms(value: object, at: str, problems: list[str], *, allow_empty: bool) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        problems.append(f"{at}: expected a list of strings")
+        return ()
+    if not value and not allow_empty:
+        problems.append(f"{at}: expected at least one term")
+    good: list[str] = []
+    for term in value:
+        problem = term_problem(term)
+        if problem:
+            problems.append(f"{at}: {term!r}: {problem}")
+        else:
+            good.append(term)
+    return tuple(good)
+
+
+def term_problem(term: str) -> str | None:
+    """Why a term cannot be used, or None. Regular expressions must compile."""
+    if term.startswith("re:"):
+        try:
+            re.compile(term[3:])
+        except re.error as exc:
+            return f"invalid regular expression: {exc}"
+        return None
+    if not term.strip("* "):
+        return "empty term"
+    if "*" in term.strip().strip("*"):
+        return "'*' may only stand at the start or the end of a term"
+    return None
