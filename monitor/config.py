@@ -176,9 +176,10 @@ def _feeds(raw: Any, path: Path, values: dict[str, Any], problems: list[str]) ->
         name, url = got.get("name"), got.get("url")
         if name in seen:
             problems.append(f"{at}.name: {name!r} is used by another feed; names must be unique")
+        if name:
+            seen.add(name)
         if not name or not url:
             continue
-        seen.add(name)
         interval = got.get("interval") or values.get("schedule.interval") or timedelta(minutes=15)
         host = urlsplit(url).hostname or ""
         feeds.append(

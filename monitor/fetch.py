@@ -190,7 +190,9 @@ def permanent_redirect(response: httpx.Response) -> str | None:
     for hop in response.history:
         if hop.status_code not in _PERMANENT:
             break
-        target = str(hop.next_request.url) if hop.next_request else target
+        location = hop.headers.get("Location")
+        if location:
+            target = str(hop.url.join(location))
     return target
 
 

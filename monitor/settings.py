@@ -85,3 +85,20 @@ def parse_duration(text: str) -> timedelta:
     if not found:
         raise ValueError(f"not a duration: {text!r}")
     return timedelta(seconds=float(found.group(1)) * _UNITS[found.group(2)])
+
+
+def markdown_table(settings: tuple[Setting, ...]) -> str:
+    """The README's reference table for a group of settings (a docs test keeps them equal)."""
+
+    def shown(value: object) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, bool):
+            return "`" + str(value).lower() + "`"
+        if isinstance(value, int):
+            return f"`{value:_}`" if value > 9999 else f"`{value}`"
+        return f'`"{value}"`'
+
+    rows = ["| key | kind | default | what it does |", "|---|---|---|---|"]
+    rows += [f"| `{s.key}` | {s.kind} | {shown(s.default)} | {s.help} |" for s in settings]
+    return "\n".join(rows)

@@ -149,7 +149,7 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
             MIGRATIONS.apply(self.db)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open the database {path}: {exc}",
                 hint="check the `database` path in the config and that its folder is writable",

@@ -1,0 +1,195 @@
+"""Shared fixtures: a real HTTP server on 127.0.0.1 serving feed files, and configs.
+
+The server serves ``tests/feeds/*.xml`` at ``/feeds/<file>`` with strong ETags and
+304 answers, and a set of misbehaving routes under ``/bad/``. Tests can replace what
+a route serves (``server.files[...] = bytes``) between polls.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.metadata
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FEEDS = Path(__file__).resolve().parent / "feeds"
+WATCHES = ROOT / "config" / "watches"
+
+
+def pytest_report_header() -> list[str]:
+    names = ["feedparser", "httpx", "apscheduler", "sqlite-utils", "pebble", "selectolax"]
+    return ["deps: " + ", ".join(f"{n} {importlib.metadata.version(n)}" for n in names)]
+
+
+class FeedServer:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {p.name: p.read_bytes() for p in FEEDS.glob("*.xml")}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.stop_event = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                server.requests.append((self.path, dict(self.headers)))
+                route = self.path.split("?")[0]
+                if route.startswith("/feeds/"):
+                    self.feed(route.removeprefix("/feeds/"))
+                else:
+                    getattr(self, "bad_" + route.removeprefix("/bad/").replace("-", "_"))()
+
+            def send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def feed(self, name: str) -> None:
+                body = server.files.get(name)
+                if body is None:
+                    return self.send(404, b"not found")
+                etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+                if self.headers.get("If-None-Match") == etag:
+                    return self.send(304, b"", {"ETag": etag})
+                self.send(200, body, {"ETag": etag, "Content-Type": "application/rss+xml"})
+
+            def bad_error_500(self) -> None:
+                self.send(500, b"oops")
+
+            def bad_busy(self) -> None:
+                self.send(503, b"busy", {"Retry-After": "7200"})
+
+            def bad_hang(self) -> None:
+                server.stop_event.wait(30)
+
+            def bad_trickle(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                for _ in range(60):
+                    if server.stop_event.wait(0.2):
+                        return
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+
+            def bad_endless(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.end_headers()  # no length: the body ends when the connection does
+                chunk = b"<item>" + b"x" * 65536 + b"</item>"
+                try:
+                    while not server.stop_event.is_set():
+                        self.wfile.write(chunk)
+                except OSError:
+                    pass
+                self.close_connection = True
+
+            def bad_gzip_bomb(self) -> None:
+                body = gzip.compress(b"<" + b"a" * 50_000_000, compresslevel=9)
+                self.send(200, body, {"Content-Encoding": "gzip"})
+
+            def bad_gzip_ok(self) -> None:
+                self.send(
+                    200, gzip.compress(server.files["atom_news.xml"]), {"Content-Encoding": "gzip"}
+                )
+
+            def bad_invalid_xml(self) -> None:
+                self.send(200, b"<html><body>This is not a feed at all</body></html>")
+
+            def bad_redirect_loop(self) -> None:
+                self.send(302, b"", {"Location": "/bad/redirect-loop"})
+
+            def bad_moved(self) -> None:
+                self.send(301, b"", {"Location": "/feeds/spiegel.xml"})
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> FeedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_event.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with FeedServer() as server:
+        yield server
+
+
+FIXTURE_FEEDS = {
+    "yonhap-en": ("yonhap_en.xml", "en"),
+    "yonhap-ko": ("yonhap_ko.xml", "ko"),
+    "tagesschau": ("tagesschau.xml", "de"),
+    "spiegel": ("spiegel.xml", "de"),
+    "atom-news": ("atom_news.xml", "en"),
+}
+
+
+def write_config(
+    folder: Path, feeds: dict[str, str], *, extra: str = "", watches: Path = WATCHES
+) -> Path:
+    """A config file in ``folder`` with the given feeds (name -> URL), tuned for tests."""
+    blocks = "\n".join(
+        f'[[feeds]]\nname = "{name}"\nurl = "{url}"\n' for name, url in feeds.items()
+    )
+    text = textwrap.dedent(
+        f"""\
+        database = "monitor.db"
+        watches_dir = "{watches}"
+        timezone = "Europe/Berlin"
+        {extra}
+        [fetch]
+        timeout = "2s"
+        connect_timeout = "1s"
+        max_bytes = 2_000_000
+        concurrency = 8
+
+        [parse]
+        workers = 1
+        timeout = "10s"
+
+        """
+    )
+    path = folder / "monitor.toml"
+    path.write_text(text + blocks, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fixture_config(tmp_path: Path, feed_server: FeedServer) -> Path:
+    feeds = {name: feed_server.url(f"/feeds/{file}") for name, (file, _) in FIXTURE_FEEDS.items()}
+    return write_config(tmp_path, feeds)
+
+
+def wait_for(predicate: object, timeout: float = 20.0) -> None:
+    """Poll ``predicate()`` until true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout}s")

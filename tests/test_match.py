@@ -1,0 +1,126 @@
+"""match as truth tables: how terms are written, what they find, what a watch decides."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.match import Matcher, fold, highlight_spans
+from monitor.records import Entry
+from monitor.watch import GroupSpec, WatchSpec
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Pjöngjang", "pjoengjang"),
+        ("Truppenstärke", "truppenstaerke"),
+        ("STRASSE Straße", "strasse strasse"),
+        ("Nord\u00adkorea", "nordkorea"),
+        ("Ｋｉｍ　Ｊｏｎｇ－ｕｎ", "kim jong un"),  # full-width
+        ("北·러 밀착", "北 러 밀착"),
+        ("N. Korea's troops", "n korea s troops"),
+    ],
+)
+def test_fold(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def one_term(term: str) -> Matcher:
+    return Matcher([WatchSpec("w", (GroupSpec("g", (term,)),))])
+
+
+def finds(term: str, text: str) -> bool:
+    return bool(one_term(term).matches(Entry("k", None, text, "", None, None)))
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "found"),
+    [
+        # whole words
+        ("kursk", "Kämpfe bei Kursk", True),
+        ("kursk", "Kursker Gebiet", False),
+        ("nk", "NK News reports", True),
+        ("nk", "bank", False),
+        # prefixes, including German inflection
+        ("nordkorea*", "nordkoreanische Soldaten", True),
+        ("nordkorea*", "Nordkoreas Armee", True),
+        ("nordkorea*", "Südnordkorea", False),
+        # infix and suffix for German compounds
+        ("*truppen*", "Truppenentsendung", True),
+        ("*truppen*", "Kampftruppen", True),
+        ("*truppen", "Kampftruppen", True),
+        ("*truppen", "Truppenentsendung", False),
+        # umlauts and ß spelled either way
+        ("pjöngjang", "Pjoengjang bestätigt", True),
+        ("pjoengjang", "Pjöngjang bestätigt", True),
+        # phrases across punctuation
+        ("kim jong un", "Kim Jong-un visits", True),
+        ("kim jong un", "Kim Jong visits", False),
+        # Hangul: prefix by default, so particles are found
+        ("북한군", "북한군이 투입됐다", True),
+        ("러시아", "러시아에 파병", True),
+        ("*파병*", "추가파병 결정", True),
+        ("파병", "재파병", False),
+        ("北", "北, 러시아에 병력", True),
+        ("북 러", "북·러 군사협력", True),
+        # regular expressions run on the folded text
+        (r"re:\b\d+ ?000\b", "rund 3000 Soldaten", True),
+        (r"re:\b\d+ ?000\b", "rund 300 Soldaten", False),
+    ],
+)
+def test_term_forms(term: str, text: str, found: bool) -> None:
+    assert finds(term, text) is found
+
+
+NK = GroupSpec("nk", ("nordkorea*", "north korea*", "북한*"))
+RU = GroupSpec("ru", ("russland*", "russia*", "러시아*"))
+TROOPS = GroupSpec("troops", ("*soldaten*", "troop*", "파병*"))
+CONTEXT = GroupSpec("context", ("kursk*",), required=False, weight=1.0)
+WATCH = WatchSpec("nk", (NK, RU, TROOPS, CONTEXT), exclude=("satellit*",), min_score=0)
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "score"),
+    [
+        ("Nordkorea schickt Soldaten nach Russland", "", 6.0),
+        ("Nordkorea schickt Soldaten", "nach Russland", 5.0),  # one group only in the summary
+        ("Nordkorea schickt Soldaten", "", None),  # a required group missing
+        ("North Korea sends troops to Russia", "near Kursk", 7.0),  # the optional group adds
+        ("북한, 러시아에 파병", "", 6.0),
+        ("Nordkorea startet Satelliten", "Russland half den Soldaten", None),  # excluded
+    ],
+    ids=["all-in-title", "split", "missing-group", "optional-group", "korean", "excluded"],
+)
+def test_watch_decision(title: str, summary: str, score: float | None) -> None:
+    found = Matcher([WATCH]).matches(Entry("k", None, title, summary, None, None))
+    assert (found[0].score if found else None) == score
+
+
+def test_min_score_needs_the_title() -> None:
+    watch = WatchSpec("w", (NK, RU, TROOPS), min_score=5.0)
+    matcher = Matcher([watch])
+    in_title = Entry("k", None, "Nordkorea Soldaten Russland", "", None, None)
+    in_summary = Entry("k", None, "Neues", "Nordkorea Soldaten Russland", None, None)
+    assert matcher.matches(in_title) and not matcher.matches(in_summary)
+
+
+def test_a_hit_records_each_term_with_group_and_field() -> None:
+    entry = Entry("k", None, "Nordkorea schickt Soldaten", "nach Russland", None, None)
+    (match,) = Matcher([WATCH]).matches(entry)
+    assert [(t.group, t.term, t.field) for t in match.terms] == [
+        ("nk", "nordkorea*", "title"),
+        ("ru", "russland*", "summary"),
+        ("troops", "*soldaten*", "title"),
+    ]
+    assert match.matched == ["nordkorea*", "russland*", "*soldaten*"]
+
+
+def test_highlight_spans_cover_the_words_a_reader_sees() -> None:
+    text = "Nordkoreas Kampftruppen, Kim Jong-un und 북한군이"
+    spans = highlight_spans(text, ["nordkorea*", "*truppen", "kim jong un", "북한군"])
+    assert [text[a:b] for a, b in spans] == [
+        "Nordkoreas",
+        "Kampftruppen",
+        "Kim Jong-un",
+        "북한군이",
+    ]
