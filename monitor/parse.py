@@ -18,9 +18,17 @@ import feedparser
 
 from monitor.errors import ParseError
 
-# A DOCTYPE with an optional internal subset in brackets, and stray entity declarations.
-_DOCTYPE = re.compile(rb"<!DOCTYPE\b[^>\[]*(?:\[.*?\]\s*)?>", re.IGNORECASE | re.DOTALL)
-_ENTITY = re.compile(rb"<!ENTITY\b[^>]*>", re.IGNORECASE)
+# The prolog ends at the first element; declarations can only stand before it.
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+# Quoted strings may hold ">" and "]". Possessive quantifiers, and closing quotes and
+# brackets that are optional, make every match attempt succeed in one pass: linear time
+# even on thousands of unterminated declarations.
+_QUOTED = rb"\"[^\"]*+\"?|'[^']*+'?"
+_INTERNAL_SUBSET = rb"\[(?:[^\]\"']++|" + _QUOTED + rb")*+\]?"
+_DECLARATION = re.compile(
+    rb"<!(?:DOCTYPE|ENTITY)\b(?:[^>\"'\[]++|" + _QUOTED + rb"|" + _INTERNAL_SUBSET + rb")*+>?",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -46,14 +54,23 @@ class RawFeed:
 
 
 def strip_doctype(body: bytes) -> bytes:
-    """Remove DOCTYPE declarations and entity declarations from a feed body."""
-    if b"<!" not in body:
+    """Remove DOCTYPE and ENTITY declarations from the prolog of a feed body.
+
+    Only the prolog (before the first element) is touched, where feedparser looks for
+    them; an unterminated declaration is cut to the end of the prolog. Linear time.
+    """
+    first = _FIRST_ELEMENT.search(body)
+    end = first.start() if first else len(body)
+    prolog = body[:end]
+    if b"<!" not in prolog:
         return body
-    return _ENTITY.sub(b"", _DOCTYPE.sub(b"", body))
+    return _DECLARATION.sub(b"", prolog) + body[end:]
 
 
 def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> RawFeed:
     """Parse one feed body. Raises ``ParseError`` when nothing usable comes out."""
+    if not body.strip():
+        raise ParseError("empty body: the server answered 200 with nothing in it")
     try:
         parsed = feedparser.parse(
             strip_doctype(body),
@@ -85,7 +102,8 @@ def _raw_entry(entry: Any, feed_language: str | None) -> RawEntry:
     if not summary and entry.get("content"):
         content = entry["content"][0]
         summary, summary_type = content.get("value", ""), content.get("type")
-    when = entry.get("published_parsed") or entry.get("updated_parsed")
+    # dict.get: FeedParserDict.get would map one key to the other with a DeprecationWarning.
+    when = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     published = _utc(when)
     return RawEntry(
         guid=_text(entry.get("id")),
