@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 import time
@@ -19,6 +20,7 @@ from monitor.pipeline import Poller, summary, utcnow
 from monitor.records import FeedOutcome
 from monitor.settings import parse_duration
 from monitor.store import Store
+from monitor.watch import WatchSpec
 
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "asyncio")
 
@@ -217,6 +219,81 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
     rows = store.feeds_health()
     store.close()
     click.echo(render.feeds_json(rows) if as_json else render.feeds_table(rows, config.timezone))
+
+
+@cli.command()
+@click.option(
+    "--since", type=Duration(), help="Only entries first seen within this time, e.g. 30d."
+)
+@click.option("--watch", "watch_name", help="Only this watch (default: every watch).")
+@click.pass_context
+def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) -> None:
+    """Re-run watches over stored entries, after a watch file changed.
+
+    New matches become hits. A hit that no longer matches is kept and marked as no
+    longer matching, never deleted; a hit is never created twice for one entry.
+
+    Example: monitor rescan --since 30d --watch nk-troops-russia
+    """
+    from monitor.match import Matcher
+
+    config = _config(ctx)
+    watches = [_pick_watch(config, watch_name)] if watch_name else list(config.watches)
+    matcher = Matcher(watches)
+    names = [w.name for w in watches]
+    store = _store(config)
+    totals = {"entries": 0, "new": 0, "unmatched": 0, "rematched": 0}
+    now = utcnow()
+    try:
+        for batch in store.stored_entries(now - since if since else None):
+            results = [(entry_id, matcher.matches(entry)) for entry_id, entry in batch]
+            for key, value in store.apply_rescan(names, results, now).items():
+                totals[key] += value
+            totals["entries"] += len(batch)
+    finally:
+        store.close()
+    click.echo(
+        f"rescanned {totals['entries']} entries with {len(names)} watch(es): "
+        f"{totals['new']} new hits, {totals['unmatched']} no longer matching, "
+        f"{totals['rematched']} matching again"
+    )
+
+
+@cli.command("eval")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--watch", "watch_name", help="The watch to measure (needed if there are several).")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON object of the scores.")
+@click.pass_context
+def eval_command(ctx: click.Context, file: Any, watch_name: str | None, as_json: bool) -> None:
+    """Measure a watch on labeled items: precision, recall, F1, and every mistake.
+
+    FILE is JSON Lines: one object a line with id, lang, title, summary and label
+    (1 relevant, 0 not). Bad lines are reported with their number and skipped.
+
+    Example: monitor eval tests/data/nk_dev.jsonl --watch nk-troops-russia --json
+    """
+    from monitor.evaluate import evaluate, read_items, text_report
+    from monitor.match import Matcher
+
+    config = _config(ctx)
+    watch = _pick_watch(config, watch_name)
+    problems: list[str] = []
+    items = read_items(file, problems)
+    report = evaluate(items, Matcher([watch]), watch.name, problems)
+    click.echo(text_report(report))
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+
+
+def _pick_watch(config: Config, name: str | None) -> WatchSpec:
+    names = [w.name for w in config.watches]
+    if name is None and len(names) == 1:
+        return config.watches[0]
+    for watch in config.watches:
+        if watch.name == name:
+            return watch
+    wanted = "--watch NAME is needed" if name is None else f"no watch named {name!r}"
+    raise click.ClickException(f"{wanted}; the watches are: {', '.join(names)}")
 
 
 def main() -> None:

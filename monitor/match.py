@@ -1,161 +1,147 @@
 """Decide which watches an entry belongs to. Pure: text in, ``Match`` records out.
 
-Both the text and every term are *folded* the same way first (``fold``): NFKC, case
-folded, German umlauts and ß spelled out (Pjöngjang = Pjoengjang), soft hyphens and
-zero-width characters dropped, and every run of non-letters turned into one space.
-After folding, each kind of term is a plain string with spaces marking word edges,
-so all literal terms of a watch go into one Aho-Corasick automaton and an entry is
-scanned once, whatever the number of terms:
+The term language and text folding are in ``terms``; the boolean ``rule`` in ``rule``.
+All literal terms of a watch go into one Aho-Corasick automaton, so an entry's title
+and summary are each scanned once, whatever the number of terms; the few ``re:`` terms
+run as regular expressions on the same folded text.
 
-    term            written       searched in " <folded text> "   finds
-    whole word      kursk         " kursk "                        Kursk, KURSK
-    prefix          nordkorea*    " nordkorea"                     Nordkoreas, nordkoreanische
-    suffix          *truppen      "truppen "                       Kampftruppen
-    infix           *truppen*     "truppen"                        Truppenentsendung
-    phrase          kim jong un   " kim jong un "                  Kim Jong-un
-    Hangul          북한군         " 북한군"  (prefix by default)     북한군이, 북한군을
-    regex           re:\\d+ ?000   the regex, on the folded text   3 000, 3000
-
-Hangul terms are prefixes unless written otherwise, since Korean particles attach to
-the end of a word (북한군이, 러시아에, 파병을).
+    entry -> fold_text(title), fold_text(summary) -> automaton scan -> groups found
+          -> exclude? -> rule(groups) -> score >= min_score? -> Match (or a reason why not)
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import ahocorasick
 
 from monitor.records import Entry, Match, TermHit
+from monitor.rule import Place, Rule, compile_rule
+from monitor.terms import SENTENCE_MARK, fold_text, is_regex, term_patterns
 from monitor.watch import WatchSpec
 
-_DROP = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
-_SPELL_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-_NON_WORD = re.compile(r"[\W_]+")
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-
-EXCLUDE = -1  # group index of exclusion terms
-
-
-def fold(text: str) -> str:
-    """The matching form of a text: see the module docstring."""
-    text = unicodedata.normalize("NFKC", text.translate(_DROP)).casefold().translate(_SPELL_OUT)
-    return _NON_WORD.sub(" ", text).strip()
-
-
-def term_pattern(term: str) -> str:
-    """The string searched for in ``" " + fold(text) + " "`` for a literal term."""
-    body = fold(term.strip("* "))
-    starts_open = term.lstrip().startswith("*")
-    ends_open = term.rstrip().endswith("*") or (
-        not starts_open and bool(_HANGUL.search(body[-1:])) and not term.rstrip().endswith("*")
-    )
-    return ("" if starts_open else " ") + body + ("" if ends_open else " ")
+EXCLUDE = "exclude"  # the pseudo-group of exclusion terms
 
 
 @dataclass(frozen=True)
-class _Term:
-    group: int
-    term: str
+class Verdict:
+    """What a watch made of one entry: the match, or why there is none."""
+
+    match: Match | None
+    found: dict[str, list[TermHit]] = field(default_factory=dict)
+    reason: str = ""
+
+
+class _Positions:
+    """Word and sentence number of a character offset in a folded, padded text."""
+
+    def __init__(self, padded: str) -> None:
+        self.spaces = [m.start() for m in re.finditer(" ", padded)]
+        self.marks = [m.start() for m in re.finditer(re.escape(SENTENCE_MARK), padded)]
+
+    def place(self, field_name: str, offset: int) -> Place:
+        return Place(field_name, bisect_left(self.spaces, offset), bisect_left(self.marks, offset))
 
 
 class CompiledWatch:
-    """A watch made ready for scanning: one automaton, a few regexes."""
+    """A watch made ready for scanning: one automaton, a few regexes, a rule."""
 
     def __init__(self, spec: WatchSpec) -> None:
         self.spec = spec
         self._automaton = ahocorasick.Automaton()
-        self._regexes: list[tuple[re.Pattern[str], _Term]] = []
-        patterns: dict[str, list[_Term]] = {}
-        labelled = [(i, t) for i, g in enumerate(spec.groups) for t in g.terms]
+        self._regexes: list[tuple[re.Pattern[str], str, str]] = []
+        patterns: dict[str, list[tuple[str, str]]] = {}
+        labelled = [(g.name, t) for g in spec.groups for t in g.terms]
         labelled += [(EXCLUDE, t) for t in spec.exclude]
         for group, term in labelled:
-            if term.startswith("re:"):
-                self._regexes.append((re.compile(term[3:]), _Term(group, term)))
-            else:
-                patterns.setdefault(term_pattern(term), []).append(_Term(group, term))
-        for pattern, terms in patterns.items():
-            self._automaton.add_word(pattern, tuple(terms))
+            if is_regex(term):
+                self._regexes.append((re.compile(term[3:]), group, term))
+                continue
+            for pattern in term_patterns(term):
+                patterns.setdefault(pattern, []).append((group, term))
+        for pattern, owners in patterns.items():
+            self._automaton.add_word(pattern, (len(pattern), tuple(owners)))
+        self._has_patterns = bool(patterns)
         if patterns:
             self._automaton.make_automaton()
-        self._has_patterns = bool(patterns)
+        groups = [g.name for g in spec.groups]
+        self._rule: Rule | None = compile_rule(spec.rule, groups) if spec.rule else None
+        self._needs_places = bool(spec.rule and ("near" in spec.rule or "sentence" in spec.rule))
+        self._required = [g.name for g in spec.groups if g.required]
 
-    def scan(self, folded: str) -> set[_Term]:
-        """Every term found in an already folded text."""
-        found: set[_Term] = set()
+    def _scan(self, field_name: str, folded: str, out: dict[str, list[tuple[str, Place]]]) -> None:
+        padded = f" {folded} "
+        positions = _Positions(padded) if self._needs_places else None
+        nowhere = Place(field_name, 0, 0)
         if self._has_patterns:
-            for _end, terms in self._automaton.iter(f" {folded} "):
-                found.update(terms)
-        for regex, term in self._regexes:
-            if regex.search(folded):
-                found.add(term)
-        return found
+            for end, (length, owners) in self._automaton.iter(padded):
+                start = end - length + 1
+                start += padded[start] == " "  # a word-start pattern begins with its space
+                place = positions.place(field_name, start) if positions else nowhere
+                for group, term in owners:
+                    out.setdefault(group, []).append((term, place))
+        for regex, group, term in self._regexes:
+            for found in regex.finditer(folded):
+                place = positions.place(field_name, found.start() + 1) if positions else nowhere
+                out.setdefault(group, []).append((term, place))
+                if not positions:
+                    break
+
+    def verdict(self, title: str, summary: str) -> Verdict:
+        """The watch's decision on an entry's folded title and summary (``fold_text``)."""
+        spec = self.spec
+        raw: dict[str, list[tuple[str, Place]]] = {}
+        self._scan("title", title, raw)
+        self._scan("summary", summary, raw)
+        found = {
+            group: sorted(
+                {TermHit(group, term, place.field) for term, place in hits},
+                key=lambda t: (t.field != "title", t.term),
+            )
+            for group, hits in raw.items()
+        }
+        if EXCLUDE in found:
+            terms = ", ".join(sorted({t.term for t in found[EXCLUDE]}))
+            return Verdict(None, found, f"excluded by {terms}")
+        if self._rule is not None:
+            places = {group: [p for _t, p in hits] for group, hits in raw.items()}
+            if not self._rule(places):
+                return Verdict(None, found, f"rule not met: {spec.rule}")
+        else:
+            missing = [g for g in self._required if g not in found]
+            if missing:
+                return Verdict(None, found, "no term of required group " + ", ".join(missing))
+        score = 0.0
+        for group in spec.groups:
+            hits = found.get(group.name)
+            if hits:
+                in_title = any(t.field == "title" for t in hits)
+                score += group.weight * (spec.title_weight if in_title else spec.summary_weight)
+        score = round(score, 3)
+        if score < spec.min_score:
+            return Verdict(None, found, f"score {score:g} below min_score {spec.min_score:g}")
+        matched = tuple(t for g in spec.groups for t in found.get(g.name, ()))
+        return Verdict(Match(spec.name, score, matched), found, "")
 
     def match(self, title: str, summary: str) -> Match | None:
-        """The watch's verdict on one entry's folded title and summary."""
-        spec = self.spec
-        in_title = self.scan(title)
-        in_summary = self.scan(summary)
-        if any(t.group == EXCLUDE for t in in_title | in_summary):
-            return None
-        hits: list[TermHit] = []
-        score = 0.0
-        for index, group in enumerate(spec.groups):
-            title_terms = [t.term for t in in_title if t.group == index]
-            summary_terms = [t.term for t in in_summary if t.group == index]
-            if not title_terms and not summary_terms:
-                if group.required:
-                    return None
-                continue
-            weight = spec.title_weight if title_terms else spec.summary_weight
-            score += group.weight * weight
-            hits += [TermHit(group.name, t, "title") for t in sorted(title_terms)]
-            hits += [TermHit(group.name, t, "summary") for t in sorted(summary_terms)]
-        if score < spec.min_score:
-            return None
-        return Match(spec.name, round(score, 3), tuple(hits))
+        return self.verdict(title, summary).match
 
 
 class Matcher:
     """Every watch, compiled once; ``matches(entry)`` is the stage's whole interface."""
 
-    def __init__(self, specs: list[WatchSpec] | tuple[WatchSpec, ...]) -> None:
+    def __init__(self, specs: Sequence[WatchSpec]) -> None:
         self.watches = [CompiledWatch(spec) for spec in specs]
 
     def matches(self, entry: Entry) -> tuple[Match, ...]:
-        title, summary = fold(entry.title), fold(entry.summary)
+        title, summary = fold_text(entry.title), fold_text(entry.summary)
         found = (watch.match(title, summary) for watch in self.watches)
         return tuple(m for m in found if m is not None)
 
-
-_WORD = re.compile(r"[^\W_]+")
-
-
-def highlight_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
-    """Where in the original ``text`` the given terms stand, as (start, end) pairs.
-
-    Each run of 1..n consecutive words is folded and tested the way ``scan`` tests the
-    whole text, so the spans cover what a reader sees ("Nordkoreas", "북한군이").
-    """
-    words = [(m.start(), m.end(), fold(m.group())) for m in _WORD.finditer(text)]
-    spans: list[tuple[int, int]] = []
-    for term in terms:
-        if term.startswith("re:"):
-            regex = re.compile(term[3:], re.IGNORECASE)
-            spans += [(m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()]
-            continue
-        pattern = term_pattern(term)
-        size = len(pattern.split())
-        for i in range(len(words) - size + 1):
-            window = words[i : i + size]
-            if pattern in " " + " ".join(w[2] for w in window) + " ":
-                spans.append((window[0][0], window[-1][1]))
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+    def verdicts(self, entry: Entry) -> dict[str, Verdict]:
+        """Every watch's verdict with its reasons, for ``eval`` and explanations."""
+        title, summary = fold_text(entry.title), fold_text(entry.summary)
+        return {w.spec.name: w.verdict(title, summary) for w in self.watches}

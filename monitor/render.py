@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from tabulate import tabulate
 
-from monitor.match import highlight_spans
+from monitor.terms import highlight_spans, snippet
 
 HIT_FIELDS = (
     "id",
@@ -57,8 +57,26 @@ def shorten(text: str | None, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def explanation(row: dict[str, Any]) -> dict[str, Any]:
+    """Why a hit was flagged: per group, the terms and where they stood; the score."""
+    groups: dict[str, list[dict[str, str]]] = {}
+    for t in row["terms"]:
+        groups.setdefault(t["group"], []).append({"term": t["term"], "field": t["field"]})
+    return {"score": row["score"], "groups": groups}
+
+
+def hit_object(row: dict[str, Any]) -> dict[str, Any]:
+    """A hit as JSON: its fields, the explanation, and a snippet with ``**`` marks."""
+    text = row["summary"] if highlight_spans(row["summary"] or "", row["matched"]) else row["title"]
+    return {
+        **{k: row[k] for k in HIT_FIELDS},
+        "explanation": explanation(row),
+        "snippet": snippet(text or "", row["matched"]),
+    }
+
+
 def hits_json(rows: list[dict[str, Any]]) -> str:
-    return json.dumps([{k: r[k] for k in HIT_FIELDS} for r in rows], ensure_ascii=False, indent=2)
+    return json.dumps([hit_object(r) for r in rows], ensure_ascii=False, indent=2)
 
 
 def hits_csv(rows: list[dict[str, Any]]) -> str:

@@ -301,17 +301,58 @@ class Store:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO hits (watch, entry_id, score, matched, terms, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    match.watch,
-                    entry_id,
-                    match.score,
-                    json.dumps(match.matched, ensure_ascii=False),
-                    json.dumps([t.__dict__ for t in match.terms], ensure_ascii=False),
-                    iso(now),
-                ],
+                [match.watch, entry_id, match.score, *_match_json(match), iso(now)],
             )
             added += cursor.rowcount
         return added
+
+    # -- rescan -------------------------------------------------------------------------
+
+    def stored_entries(
+        self, since: datetime | None, batch: int = 500
+    ) -> Iterator[list[tuple[int, Entry]]]:
+        """Stored entries first seen since ``since``, oldest first, in batches."""
+        sql = (
+            "SELECT id, key, url, title, summary, published, language, guid FROM entries"
+            " WHERE first_seen_at >= ? ORDER BY id"
+        )
+        cursor = self.conn.execute(sql, [iso(since) or ""])
+        while rows := cursor.fetchmany(batch):
+            yield [(r[0], Entry(r[1], r[2], r[3], r[4], from_iso(r[5]), r[6], r[7])) for r in rows]
+
+    def apply_rescan(
+        self, watches: list[str], results: list[tuple[int, tuple[Match, ...]]], now: datetime
+    ) -> dict[str, int]:
+        """Record what re-running ``watches`` over stored entries found, in one transaction.
+
+        New matches become new hits; a hit that no longer matches is kept, marked
+        ``still_matches = 0``, never deleted; one that matches again is marked back.
+        """
+        counts = {"new": 0, "unmatched": 0, "rematched": 0}
+        with self.write() as db:
+            for entry_id, matches in results:
+                counts["new"] += self._insert_hits(db, entry_id, matches, now)
+                matched = {m.watch: m for m in matches}
+                for watch in watches:
+                    row = db.execute(
+                        "SELECT id, still_matches FROM hits WHERE watch = ? AND entry_id = ?",
+                        [watch, entry_id],
+                    ).fetchone()
+                    if row is None:
+                        continue
+                    match = matched.get(watch)
+                    if match is None:
+                        if row[1]:
+                            db.execute("UPDATE hits SET still_matches = 0 WHERE id = ?", [row[0]])
+                            counts["unmatched"] += 1
+                        continue
+                    counts["rematched"] += not row[1]
+                    db.execute(
+                        "UPDATE hits SET still_matches = 1, score = ?, matched = ?, terms = ?"
+                        " WHERE id = ?",
+                        [match.score, *_match_json(match), row[0]],
+                    )
+        return counts
 
     # -- reading ------------------------------------------------------------------------
 
@@ -367,6 +408,14 @@ FROM hits
 JOIN entries ON entries.id = hits.entry_id
 JOIN feeds ON feeds.id = entries.feed_id
 """
+
+
+def _match_json(match: Match) -> tuple[str, str]:
+    """The ``matched`` and ``terms`` columns of a hit."""
+    return (
+        json.dumps(match.matched, ensure_ascii=False),
+        json.dumps([t.__dict__ for t in match.terms], ensure_ascii=False),
+    )
 
 
 def _hit_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-WATCH_KEYS = {"description", "min_score", "title_weight", "summary_weight", "exclude", "groups"}
+from monitor.rule import RuleError, compile_rule
+from monitor.terms import term_problem
+
+WATCH_KEYS = {
+    "description",
+    "min_score",
+    "title_weight",
+    "summary_weight",
+    "exclude",
+    "groups",
+    "rule",
+}
 GROUP_KEYS = {"name", "terms", "required", "weight"}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
@@ -33,6 +44,7 @@ class WatchSpec:
     name: str
     groups: tuple[GroupSpec, ...]
     exclude: tuple[str, ...] = ()
+    rule: str | None = None
     description: str = ""
     min_score: float = 0.0
     title_weight: float = 2.0
@@ -112,10 +124,21 @@ def watch_from_dict(
             weight = 1.0
         terms = _terms(raw.get("terms"), f"{at}.terms", problems, allow_empty=False)
         groups.append(GroupSpec(group_name, terms, required, float(weight)))
+    rule = data.get("rule")
+    if rule is not None:
+        if not isinstance(rule, str) or not rule.strip():
+            problems.append(f'{where}: rule: expected an expression such as "a and (b or c)"')
+            rule = None
+        else:
+            try:
+                compile_rule(rule, [g.name for g in groups])
+            except RuleError as exc:
+                problems.append(f"{where}: rule: {exc}")
     spec = WatchSpec(
         name=name,
         groups=tuple(groups),
         exclude=exclude,
+        rule=rule,
         description=description,
         min_score=number("min_score", 0.0),
         title_weight=number("title_weight", 2.0),
@@ -138,18 +161,3 @@ def _terms(value: object, at: str, problems: list[str], *, allow_empty: bool) ->
         else:
             good.append(term)
     return tuple(good)
-
-
-def term_problem(term: str) -> str | None:
-    """Why a term cannot be used, or None. Regular expressions must compile."""
-    if term.startswith("re:"):
-        try:
-            re.compile(term[3:])
-        except re.error as exc:
-            return f"invalid regular expression: {exc}"
-        return None
-    if not term.strip("* "):
-        return "empty term"
-    if "*" in term.strip().strip("*"):
-        return "'*' may only stand at the start or the end of a term"
-    return None

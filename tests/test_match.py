@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.match import Matcher, fold, highlight_spans
+from monitor.match import Matcher
 from monitor.records import Entry
+from monitor.terms import fold, highlight_spans
 from monitor.watch import GroupSpec, WatchSpec
 
 
@@ -124,3 +125,85 @@ def test_highlight_spans_cover_the_words_a_reader_sees() -> None:
         "Kim Jong-un",
         "북한군이",
     ]
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "found"),
+    [
+        ("러시아", "러시아에서 싸운다", True),  # a particle
+        ("러시아", "러시아군이 진격", False),  # another word: 러시아군
+        ("러시아*", "러시아군이 진격", True),
+        ("북", "北·러 밀착 속 북은 침묵", True),
+        ("북", "우크라 북부 전선", False),  # 북부 (northern) is not 북 (North Korea)
+        ("북한군", "친북한군 세력", False),
+    ],
+)
+def test_hangul_words_carry_particles_but_not_other_syllables(
+    term: str, text: str, found: bool
+) -> None:
+    assert finds(term, text) is found
+
+
+GROUPS = (NK, RU, TROOPS)
+
+
+def rule_says(rule: str, title: str, summary: str = "") -> bool:
+    watch = WatchSpec("w", GROUPS, rule=rule)
+    return bool(Matcher([watch]).matches(Entry("k", None, title, summary, None, None)))
+
+
+@pytest.mark.parametrize(
+    ("rule", "title", "summary", "hit"),
+    [
+        ("nk and troops", "Nordkorea schickt Soldaten", "", True),
+        ("nk and troops", "Nordkorea", "", False),
+        ("nk and (ru or troops)", "Nordkorea in Russland", "", True),
+        ("nk and not ru", "Nordkorea in Russland", "", False),
+        ("title(nk) and troops", "Soldaten", "Nordkorea", False),
+        ("title(nk) and troops", "Nordkorea", "Soldaten", True),
+        ("near(nk, troops, 2)", "Nordkorea schickt Soldaten", "", True),
+        (
+            "near(nk, troops, 2)",
+            "Nordkorea feiert, später kamen in Russland Soldaten an",
+            "",
+            False,
+        ),
+        ("near(nk, troops, 3)", "Nordkorea", "Soldaten", False),  # different fields
+        ("sentence(nk, troops)", "", "Nordkorea schickt Soldaten. Russland schweigt.", True),
+        ("sentence(nk, troops)", "", "Nordkorea schweigt. Russland schickt Soldaten.", False),
+        # "U.S." ends no sentence
+        ("sentence(nk, troops)", "", "Nordkorea: U.S. officials count troops.", True),
+    ],
+)
+def test_rules(rule: str, title: str, summary: str, hit: bool) -> None:
+    assert rule_says(rule, title, summary) is hit
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        ("nk and", "not a valid expression"),
+        ("nk and korea", "'korea' is not a group of this watch"),
+        ("nk + troops", "use group names, and, or, not, near, sentence, title"),
+        ("near(nk, troops)", "expected near(a, b, words)"),
+        ("near(nk, troops, 'x')", "the distance must be a whole number"),
+        ("__import__('os')", "expected near(a, b, words)"),
+    ],
+)
+def test_bad_rules_are_refused_with_a_reason(rule: str, problem: str) -> None:
+    from monitor.watch import watch_from_dict
+
+    data = {"rule": rule, "groups": [{"name": g.name, "terms": list(g.terms)} for g in GROUPS]}
+    spec, problems = watch_from_dict("w", data, where="w.toml")
+    assert spec is None and len(problems) == 1 and problem in problems[0], problems
+
+
+def test_verdict_explains_a_miss() -> None:
+    matcher = Matcher([WATCH])
+    miss = matcher.verdicts(Entry("k", None, "Nordkorea schickt Soldaten", "", None, None))["nk"]
+    assert miss.match is None and miss.reason == "no term of required group ru"
+    assert sorted(miss.found) == ["nk", "troops"]
+    vetoed = matcher.verdicts(
+        Entry("k", None, "Nordkorea: Satellit, Soldaten, Russland", "", None, None)
+    )["nk"]
+    assert vetoed.reason == "excluded by satellit*"

@@ -1,0 +1,100 @@
+"""A watch's ``rule``: which combination of groups makes a hit. Pure.
+
+A rule is a boolean expression over group names (``-`` in a name is written ``_``),
+read with Python's own parser and checked so that only these forms are accepted:
+
+    north_korea and troops                       both groups present (title or summary)
+    russia_war or deployment                     either
+    not weapons_only                             absent
+    near(north_korea, troops, 8)                 within 8 words, in the same field
+    sentence(north_korea, troops)                in the same sentence
+    title(north_korea)                           present in the title
+
+Without a rule, every group with ``required = true`` must be present.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+FUNCTIONS = {"near": 3, "sentence": 2, "title": 1}
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a group's term was found: field, word number, sentence number."""
+
+    field: str
+    word: int
+    sentence: int
+
+
+Found = Mapping[str, Sequence[Place]]  # group name -> where its terms stand
+Rule = Callable[[Found], bool]
+
+
+class RuleError(ValueError):
+    """The rule cannot be used; the message says why."""
+
+
+def ident(name: str) -> str:
+    return name.replace("-", "_")
+
+
+def compile_rule(text: str, groups: Sequence[str]) -> Rule:
+    """Check ``text`` and return a function of the groups found. Raises ``RuleError``."""
+    names = {ident(g): g for g in groups}
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise RuleError(f"not a valid expression: {exc.msg}") from None
+    return _compile(tree, names)
+
+
+def _group(node: ast.expr, names: dict[str, str]) -> str:
+    if not isinstance(node, ast.Name) or node.id not in names:
+        shown = ast.unparse(node)
+        raise RuleError(f"{shown!r} is not a group of this watch ({', '.join(sorted(names))})")
+    return names[node.id]
+
+
+def _compile(node: ast.expr, names: dict[str, str]) -> Rule:
+    if isinstance(node, ast.BoolOp):
+        parts = [_compile(v, names) for v in node.values]
+        if isinstance(node.op, ast.And):
+            return lambda found: all(p(found) for p in parts)
+        return lambda found: any(p(found) for p in parts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _compile(node.operand, names)
+        return lambda found: not inner(found)
+    if isinstance(node, ast.Name):
+        group = _group(node, names)
+        return lambda found: bool(found.get(group))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return _call(node.func.id, node, names)
+    raise RuleError(f"{ast.unparse(node)!r}: use group names, and, or, not, near, sentence, title")
+
+
+def _call(name: str, node: ast.Call, names: dict[str, str]) -> Rule:
+    if name not in FUNCTIONS or node.keywords or len(node.args) != FUNCTIONS[name]:
+        usage = "near(a, b, words), sentence(a, b) or title(a)"
+        raise RuleError(f"{ast.unparse(node)!r}: expected {usage}")
+    if name == "title":
+        group = _group(node.args[0], names)
+        return lambda found: any(p.field == "title" for p in found.get(group, ()))
+    a, b = _group(node.args[0], names), _group(node.args[1], names)
+    if name == "sentence":
+        return lambda found: _any_pair(found, a, b, lambda x, y: x.sentence == y.sentence)
+    limit = node.args[2]
+    if not isinstance(limit, ast.Constant) or not isinstance(limit.value, int) or limit.value < 1:
+        raise RuleError(f"{ast.unparse(node)!r}: the distance must be a whole number of words")
+    words = limit.value
+    return lambda found: _any_pair(found, a, b, lambda x, y: abs(x.word - y.word) <= words)
+
+
+def _any_pair(found: Found, a: str, b: str, close: Callable[[Place, Place], bool]) -> bool:
+    return any(
+        x.field == y.field and close(x, y) for x in found.get(a, ()) for y in found.get(b, ())
+    )

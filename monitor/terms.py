@@ -1,0 +1,179 @@
+"""How watch terms are written, and the text form they are searched in. Pure.
+
+Both the text and every term are *folded* the same way (``fold``): NFKC, case folded,
+German umlauts and ß spelled out (Pjöngjang = Pjoengjang), soft hyphens and zero-width
+characters dropped, every run of non-letters made one space. Sentences are kept apart
+by a ``|`` that no term contains, so no phrase matches across a sentence end.
+
+After folding each literal term becomes one or more plain strings, with spaces marking
+word edges, searched in ``" " + folded + " "``:
+
+    term          written        searched as                         finds
+    whole word    kursk          " kursk "                           Kursk, KURSK
+    prefix        nordkorea*     " nordkorea"                        Nordkoreas, nordkoreanische
+    suffix        *truppen       "truppen "                          Kampftruppen
+    infix         *truppen*      "truppen"                           Truppenentsendung
+    phrase        kim jong un    " kim jong un "                     Kim Jong-un
+    Hangul word   러시아          " 러시아 ", " 러시아에 ", " 러시아가 " …   러시아에, 러시아가
+    regex         re:\\d+ ?000    the regex, on the folded text       3 000, 3000
+
+A Hangul word is found bare or with any common particle attached (``PARTICLES``),
+since Korean particles stick to the end of a word; write ``북한*`` for a prefix.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DROP = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPELL_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_NON_WORD = re.compile(r"[\W_]+")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# A sentence ends at . ! ? 。 followed by space, but not after one letter ("N. Korea",
+# "U.S. troops"), and at every line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?。])(?<!\b\w\.)\s+|\n+")
+SENTENCE_MARK = "|"
+
+#: Korean particles (and a few endings) a Hangul word may carry: 북한군이, 러시아에서.
+PARTICLES = (
+    "이",
+    "가",
+    "은",
+    "는",
+    "을",
+    "를",
+    "의",
+    "에",
+    "에서",
+    "에게",
+    "께",
+    "와",
+    "과",
+    "도",
+    "로",
+    "으로",
+    "만",
+    "까지",
+    "부터",
+    "보다",
+    "처럼",
+    "이나",
+    "나",
+    "랑",
+    "이랑",
+    "과의",
+    "와의",
+    "에도",
+    "에는",
+    "에서도",
+    "에서의",
+    "으로의",
+    "로의",
+    "으로도",
+    "로도",
+    "이며",
+    "이고",
+    "이다",
+    "측",
+    "측은",
+    "측이",
+    "측의",
+    "쪽",
+    "발",
+    "서",
+)
+
+
+def fold(text: str) -> str:
+    """The matching form of a text: see the module docstring."""
+    text = unicodedata.normalize("NFKC", text.translate(_DROP)).casefold().translate(_SPELL_OUT)
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def fold_text(text: str) -> str:
+    """``fold`` sentence by sentence, sentences joined by `` | ``."""
+    parts = (fold(p) for p in _SENTENCE_END.split(text))
+    return f" {SENTENCE_MARK} ".join(p for p in parts if p)
+
+
+def is_regex(term: str) -> bool:
+    return term.startswith("re:")
+
+
+def term_patterns(term: str) -> tuple[str, ...]:
+    """The strings searched for a literal term (several for a Hangul word)."""
+    stripped = term.strip()
+    body = fold(stripped.strip("*"))
+    starts_open, ends_open = stripped.startswith("*"), stripped.endswith("*")
+    head = "" if starts_open else " "
+    if ends_open:
+        return (head + body,)
+    if not starts_open and _HANGUL.match(body[-1:]):
+        return (head + body + " ", *(head + body + p + " " for p in PARTICLES))
+    return (head + body + " ",)
+
+
+def term_problem(term: str) -> str | None:
+    """Why a term cannot be used, or None. Regular expressions must compile."""
+    if is_regex(term):
+        try:
+            re.compile(term[3:])
+        except re.error as exc:
+            return f"invalid regular expression: {exc}"
+        return None
+    if not fold(term.strip("* ")):
+        return "empty term (nothing left once punctuation is removed)"
+    if "*" in term.strip().strip("*"):
+        return "'*' may only stand at the start or the end of a term"
+    return None
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def highlight_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """Where in the original ``text`` the given terms stand, as merged (start, end) pairs.
+
+    Runs of consecutive words are folded and tested the way the matcher tests the whole
+    text, so a span covers what a reader sees ("Nordkoreas", "북한군이", "Kim Jong-un").
+    """
+    words = [(m.start(), m.end(), fold(m.group())) for m in _WORD.finditer(text)]
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        if is_regex(term):
+            regex = re.compile(term[3:], re.IGNORECASE)
+            spans += [(m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()]
+            continue
+        for pattern in term_patterns(term):
+            size = len(pattern.split())
+            for i in range(len(words) - size + 1):
+                window = words[i : i + size]
+                if pattern in " " + " ".join(w[2] for w in window) + " ":
+                    spans.append((window[0][0], window[-1][1]))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def snippet(text: str, terms: list[str], width: int = 240, mark: str = "**") -> str:
+    """A window of ``text`` around the first matched term, matched words marked."""
+    spans = highlight_spans(text, terms)
+    start = 0
+    if spans and len(text) > width:
+        start = max(0, min(spans[0][0] - width // 4, len(text) - width))
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+    end = min(len(text), start + width)
+    out, last = [], start
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        out += [text[last:a], mark, text[a:b], mark]
+        last = b
+    out.append(text[last:end])
+    return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else "")
