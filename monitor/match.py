@@ -109,7 +109,7 @@ class CompiledWatch:
         if self._rule is not None:
             places = {group: [p for _t, p in hits] for group, hits in raw.items()}
             if not self._rule(places):
-                return Verdict(None, found, f"rule not met: {spec.rule}")
+                return Verdict(None, found, "rule not met: " + " ".join(str(spec.rule).split()))
         else:
             missing = [g for g in self._required if g not in found]
             if missing:

@@ -47,7 +47,7 @@ def compile_rule(text: str, groups: Sequence[str]) -> Rule:
     """Check ``text`` and return a function of the groups found. Raises ``RuleError``."""
     names = {ident(g): g for g in groups}
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
+        tree = ast.parse(" ".join(text.split()), mode="eval").body  # may span lines
     except SyntaxError as exc:
         raise RuleError(f"not a valid expression: {exc.msg}") from None
     return _compile(tree, names)

@@ -29,6 +29,11 @@ def pytest_report_header() -> list[str]:
     return ["deps: " + ", ".join(f"{n} {importlib.metadata.version(n)}" for n in names)]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the listen backlog: many feeds connect at once
+
+
 class FeedServer:
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {p.name: p.read_bytes() for p in FEEDS.glob("*.xml")}
@@ -116,8 +121,7 @@ class FeedServer:
             def bad_moved(self) -> None:
                 self.send(301, b"", {"Location": "/feeds/spiegel.xml"})
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -163,8 +167,8 @@ def write_config(
         timezone = "Europe/Berlin"
         {extra}
         [fetch]
-        timeout = "2s"
-        connect_timeout = "1s"
+        timeout = "3s"
+        connect_timeout = "3s"
         max_bytes = 2_000_000
         concurrency = 8
 

@@ -17,7 +17,8 @@ DATA = ROOT / "tests" / "data"
 # What the shipped watch reaches on each labeled set; a change to the watch or the
 # matcher that scores lower fails here. Raise these when the watch gets better.
 FLOORS = {
-    "nk_dev.jsonl": {"precision": 0.98, "recall": 0.98},
+    "nk_dev.jsonl": {"precision": 0.99, "recall": 0.99},
+    "nk_validation.jsonl": {"precision": 0.99, "recall": 0.96},
 }
 
 

@@ -15,8 +15,8 @@ from tests.conftest import FeedServer, write_config
 
 BAD = {
     "error-500": ("/bad/error-500", "HTTP 500"),
-    "hang": ("/bad/hang", "no complete answer within 2s"),
-    "trickle": ("/bad/trickle", "no complete answer within 2s"),
+    "hang": ("/bad/hang", "no complete answer within 3s"),
+    "trickle": ("/bad/trickle", "no complete answer within 3s"),
     "endless": ("/bad/endless", "body larger than fetch.max_bytes"),
     "gzip-bomb": ("/bad/gzip-bomb", "body larger than fetch.max_bytes"),
     "invalid-xml": ("/bad/invalid-xml", "not a feed"),
