@@ -1,6 +1,6 @@
-"""SQLite storage: the only module that imports sqlite_utils.
+"""SQLite storage: with `schema`, the only module that imports sqlite_utils.
 
-Tables (created and changed only by ``MIGRATIONS``):
+Tables (created and changed only by ``schema.MIGRATIONS``):
 
     feeds       one row per configured feed, with its fetch state and health
     entries     every entry ever seen, unique per (outlet, key) and per (outlet, url)
@@ -25,100 +25,10 @@ from typing import Any, cast
 
 from sqlite_utils import Database
 from sqlite_utils.db import Table
-from sqlite_utils.migrations import Migrations
 
 from monitor.errors import StoreError
 from monitor.records import Entry, FeedConfig, FeedState, FetchResult, Match, ParsedFeed
-
-MIGRATIONS = Migrations("monitor")
-
-
-@MIGRATIONS()
-def m001_initial(db: Database) -> None:
-    t = _table
-    t(db, "feeds").create(
-        {
-            "id": int,
-            "name": str,
-            "url": str,
-            "outlet": str,
-            "language": str,
-            "enabled": int,
-            "title": str,
-            "etag": str,
-            "last_modified": str,
-            "last_fetch_at": str,
-            "last_success_at": str,
-            "last_error": str,
-            "last_error_at": str,
-            "failures": int,
-            "next_attempt_at": str,
-            "permanent_redirect": str,
-        },
-        pk="id",
-        not_null={"name", "url", "outlet"},
-        defaults={"failures": 0, "enabled": 1},
-    )
-    t(db, "feeds").create_index(["name"], unique=True)
-    t(db, "entries").create(
-        {
-            "id": int,
-            "feed_id": int,
-            "outlet": str,
-            "key": str,
-            "url": str,
-            "guid": str,
-            "title": str,
-            "summary": str,
-            "language": str,
-            "published": str,
-            "first_seen_at": str,
-            "updated_at": str,
-        },
-        pk="id",
-        not_null={"feed_id", "outlet", "key", "title", "summary", "first_seen_at"},
-        foreign_keys=[("feed_id", "feeds", "id")],
-    )
-    t(db, "entries").create_index(["outlet", "key"], unique=True)
-    t(db, "entries").create_index(["outlet", "url"], unique=True)
-    t(db, "entries").create_index(["first_seen_at"])
-    t(db, "hits").create(
-        {
-            "id": int,
-            "watch": str,
-            "entry_id": int,
-            "score": float,
-            "matched": str,
-            "terms": str,
-            "created_at": str,
-            "still_matches": int,
-            "status": str,
-            "note": str,
-        },
-        pk="id",
-        not_null={"watch", "entry_id", "created_at"},
-        defaults={"still_matches": 1, "status": "new"},
-        foreign_keys=[("entry_id", "entries", "id")],
-    )
-    t(db, "hits").create_index(["watch", "entry_id"], unique=True)
-    t(db, "hits").create_index(["created_at"])
-    t(db, "fetch_log").create(
-        {
-            "id": int,
-            "feed_id": int,
-            "at": str,
-            "status": str,
-            "http_status": int,
-            "bytes": int,
-            "elapsed_ms": int,
-            "new_entries": int,
-            "new_hits": int,
-            "error": str,
-        },
-        pk="id",
-        foreign_keys=[("feed_id", "feeds", "id")],
-    )
-    t(db, "fetch_log").create_index(["feed_id", "at"])
+from monitor.schema import MIGRATIONS
 
 
 def _table(db: Database, name: str) -> Table:
