@@ -94,8 +94,8 @@ class Fetcher:
 
     async def fetch(self, feed: FeedConfig, state: FeedState) -> FetchResult:
         """One conditional GET. Never raises: failures come back as ``status="error"``."""
-        started = time.monotonic()
         async with self._lease() as client:
+            started = time.monotonic()  # after the lease: waiting for a client is not fetching
             try:
                 async with asyncio.timeout(self.settings.timeout):
                     result = await self._get(client, feed.url, state)
@@ -116,7 +116,8 @@ class Fetcher:
                 )
             except httpx.HTTPError as exc:
                 result = FetchResult("error", error=describe(exc))
-        return FetchResult(**{**result.__dict__, "elapsed": time.monotonic() - started})
+            elapsed = time.monotonic() - started
+        return FetchResult(**{**result.__dict__, "elapsed": elapsed})
 
     async def _get(self, client: httpx.AsyncClient, url: str, state: FeedState) -> FetchResult:
         headers = {"Accept-Encoding": "gzip, deflate"}
@@ -126,6 +127,10 @@ class Fetcher:
             headers["If-Modified-Since"] = state.last_modified
         async with client.stream("GET", url, headers=headers) as response:
             moved = permanent_redirect(response)
+            if response.status_code == 304 or response.status_code >= 300:
+                # Read the (small) rest so the connection can be reused; an unread
+                # response makes httpcore close it, and the next request pays a handshake.
+                await drain(response)
             if response.status_code == 304:
                 return FetchResult(
                     "not_modified",
@@ -158,6 +163,15 @@ class Fetcher:
                 final_url=str(response.url),
                 permanent_redirect=moved,
             )
+
+
+async def drain(response: httpx.Response, limit: int = _CHUNK) -> None:
+    """Read and drop a body we do not need, giving up (and the connection) past ``limit``."""
+    seen = 0
+    async for chunk in response.aiter_raw():
+        seen += len(chunk)
+        if seen > limit:
+            return
 
 
 async def read_capped(chunks: AsyncIterator[bytes], encoding: str, max_bytes: int) -> bytes:

@@ -158,50 +158,58 @@ class Store:
                 db.execute("UPDATE feeds SET failures = failures + 1 WHERE id = ?", [feed_id])
             if fetched.permanent_redirect:
                 state["permanent_redirect"] = fetched.permanent_redirect
-            _table(db, "feeds").update(feed_id, state)
-            _table(db, "fetch_log").insert(
-                {
-                    "feed_id": feed_id,
-                    "at": iso(now),
-                    "status": "error" if error else fetched.status,
-                    "http_status": fetched.http_status,
-                    "bytes": len(fetched.body),
-                    "elapsed_ms": round(fetched.elapsed * 1000),
-                    "new_entries": new_entries,
-                    "new_hits": new_hits,
-                    "error": error,
-                }
+            columns = ", ".join(f"{key} = ?" for key in state)
+            db.execute(f"UPDATE feeds SET {columns} WHERE id = ?", [*state.values(), feed_id])
+            db.execute(
+                "INSERT INTO fetch_log (feed_id, at, status, http_status, bytes, elapsed_ms,"
+                " new_entries, new_hits, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    feed_id,
+                    iso(now),
+                    "error" if error else fetched.status,
+                    fetched.http_status,
+                    len(fetched.body),
+                    round(fetched.elapsed * 1000),
+                    new_entries,
+                    new_hits,
+                    error,
+                ],
             )
         return new_entries, new_hits
 
     def _upsert_entry(
         self, db: Database, feed_id: int, outlet: str, entry: Entry, now: datetime
     ) -> tuple[int, bool]:
+        # Plain SQL here: this runs once per entry of every changed feed, and the
+        # table-level helpers introspect the schema on each call (measured in bench/).
         row = db.execute(
             "SELECT id, title, summary FROM entries WHERE outlet = ? AND (key = ? OR url = ?)",
             [outlet, entry.key, entry.url],
         ).fetchone()
         if row is not None:
             if (row[1], row[2]) != (entry.title, entry.summary):
-                _table(db, "entries").update(
-                    row[0], {"title": entry.title, "summary": entry.summary, "updated_at": iso(now)}
+                db.execute(
+                    "UPDATE entries SET title = ?, summary = ?, updated_at = ? WHERE id = ?",
+                    [entry.title, entry.summary, iso(now), row[0]],
                 )
             return int(row[0]), False
-        table = _table(db, "entries").insert(
-            {
-                "feed_id": feed_id,
-                "outlet": outlet,
-                "key": entry.key,
-                "url": entry.url,
-                "guid": entry.guid,
-                "title": entry.title,
-                "summary": entry.summary,
-                "language": entry.language,
-                "published": iso(entry.published),
-                "first_seen_at": iso(now),
-            }
+        cursor = db.execute(
+            "INSERT INTO entries (feed_id, outlet, key, url, guid, title, summary, language,"
+            " published, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                feed_id,
+                outlet,
+                entry.key,
+                entry.url,
+                entry.guid,
+                entry.title,
+                entry.summary,
+                entry.language,
+                iso(entry.published),
+                iso(now),
+            ],
         )
-        return int(cast(int, table.last_pk)), True
+        return int(cast(int, cursor.lastrowid)), True
 
     def _insert_hits(
         self, db: Database, entry_id: int, matches: tuple[Match, ...], now: datetime

@@ -1,0 +1,74 @@
+"""The Markdown table ``bench.run`` prints, from the numbers it saves as JSON.
+
+See "Reading the table" in ``bench/README.md`` for what each column means.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+STATUSES = ("ok", "not_modified", "error")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def table(results: dict[str, Any]) -> str:
+    """The Markdown table and the notes under it."""
+    floor, scenarios = results["floor"], results["scenarios"]
+    cores = floor["all_cores"]["workers"]
+    floor_wall = median(floor["all_cores"]["wall"])
+    floor_cpu = median(floor["one_core"]["cpu"])
+    rows = [
+        "| scenario | ok / 304 / error | new entries | new hits | new conns "
+        "| wall s | CPU s | of it main | wall / floor | CPU / floor CPU |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def row(label: str, cells: tuple[object, ...], runs: dict[str, list[float]]) -> None:
+        wall, cpu = median(runs["wall"]), median(runs["cpu"])
+        main = f"{median(runs['main_cpu']):.2f}" if "main_cpu" in runs else "–"
+        rows.append(
+            f"| {label} | {' | '.join(map(str, cells))} | {wall:.2f} | {cpu:.2f} | {main} "
+            f"| {wall / floor_wall:.2f} | {cpu / floor_cpu:.2f} |"
+        )
+
+    parsed = ("–", floor["entries"], "–", "–")
+    one, every = floor["one_core"], floor["all_cores"]
+    row("feedparser alone, 1 core", parsed, one)
+    row(f"**floor**: feedparser alone, {cores} cores", parsed, every)
+    for scenario in scenarios.values():
+        passes = scenario["passes"]
+        last = passes[-1]
+        counts = " / ".join(str(last["statuses"].get(s, 0)) for s in STATUSES)
+        cells = (counts, last["new_entries"], last["new_hits"], last["connections"])
+        scale = scenario["scale"]  # a pass timed over a sample, scaled to the whole farm
+        runs = {key: [p[key] * scale for p in passes] for key in ("wall", "cpu", "main_cpu")}
+        row(scenario["label"], cells, runs)
+    args, farm_info, stored = results["args"], results["farm"], results["stored"]
+    machine = results["machine"]
+    pool = median([s for v in scenarios.values() for s in v["pool_start"]])
+    server_cpu = median([p["server_cpu"] for p in scenarios["first"]["passes"]])
+    sequential = scenarios["one_at_a_time"]["passes"]
+    per_feed = median([p["wall"] for p in sequential]) / sum(sequential[0]["statuses"].values())
+    return "\n".join(
+        [
+            *rows,
+            "",
+            f"Farm: {farm_info['feeds']} feeds {farm_info['formats']}, "
+            f"{farm_info['bytes'] / 1e6:.1f} MB, {farm_info['items']} items, "
+            f"{farm_info['topic_items']} of them on the watched topic. "
+            f"Latency {args['latency']} s per request, {args['connect_latency']} s more per new "
+            f"connection; fetch.concurrency {args['concurrency']}; median of {args['repeat']} "
+            f"runs; {machine['cpu_count']} cores, Python {machine['python']}.",
+            f"Stored at the end: {stored['entries']} entries, {stored['hits']} hits, "
+            f"{stored['fetch_log']} fetch-log rows.",
+            f"Parser pool start ({cores} workers spawned, imports, matcher built): {pool:.2f} s, "
+            "paid once by the daemon and by each `monitor poll`; not in the passes above.",
+            f"One feed at a time: {per_feed * 1000:.0f} ms per feed, "
+            f"{per_feed * farm_info['feeds']:.0f} s for {farm_info['feeds']} unchanged feeds.",
+            f"Server CPU in a first pass: {server_cpu:.2f} s (its own process, not counted above).",
+        ]
+    )
