@@ -83,7 +83,9 @@ def _config(ctx: click.Context) -> Config:
 
 
 def _store(config: Config) -> Store:
-    return Store(config.database)
+    from monitor.alert import plans
+
+    return Store(config.database, alerts=plans(config))
 
 
 @cli.command("check-config")
@@ -124,12 +126,14 @@ def run(ctx: click.Context) -> None:
 @cli.command()
 @click.pass_context
 def poll(ctx: click.Context) -> None:
-    """Poll every enabled feed once now, print a summary line, exit.
+    """Poll every enabled feed once now, send due alerts, print a summary, exit.
 
     This is the command to run from cron instead of the daemon.
 
     Example: monitor poll
     """
+    from monitor.alert import deliver
+
     config = _config(ctx)
     store = _store(config)
     feeds = config.enabled_feeds
@@ -145,9 +149,10 @@ def poll(ctx: click.Context) -> None:
 
     try:
         outcomes = asyncio.run(one_pass())
+        click.echo(summary(outcomes, time.monotonic() - started))
+        click.echo(deliver(config, store, utcnow()).summary())
     finally:
         store.close()
-    click.echo(summary(outcomes, time.monotonic() - started))
 
 
 @cli.command()
@@ -294,6 +299,96 @@ def _pick_watch(config: Config, name: str | None) -> WatchSpec:
             return watch
     wanted = "--watch NAME is needed" if name is None else f"no watch named {name!r}"
     raise click.ClickException(f"{wanted}; the watches are: {', '.join(names)}")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per alert.")
+@click.option(
+    "--state", type=click.Choice(["pending", "sent", "failed", "folded"]), help="Only these."
+)
+@click.pass_context
+def outbox(ctx: click.Context, as_json: bool, state: str | None) -> None:
+    """Alerts: pending, sent and failed, with attempts and the last error.
+
+    Example: monitor outbox --state failed
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor import outbox as queue
+
+    config = _config(ctx)
+    store = _store(config)
+    rows = queue.listing(store, state)
+    store.close()
+    click.echo(render.outbox_json(rows) if as_json else render.outbox_table(rows, config.timezone))
+
+
+@outbox.command("send")
+@click.pass_context
+def outbox_send(ctx: click.Context) -> None:
+    """Deliver every pending alert now, ignoring the wait after failures.
+
+    Example: monitor outbox send
+    """
+    from monitor.alert import deliver
+
+    config = _config(ctx)
+    store = _store(config)
+    try:
+        report = deliver(config, store, utcnow(), force=True)
+    finally:
+        store.close()
+    click.echo(report.summary())
+    if report.retry or report.failed:
+        raise click.exceptions.Exit(1)
+
+
+@outbox.command("retry")
+@click.argument("alert_id", type=int)
+@click.pass_context
+def outbox_retry(ctx: click.Context, alert_id: int) -> None:
+    """Queue a failed alert again; it goes out with the next delivery.
+
+    Example: monitor outbox retry 7
+    """
+    from monitor import outbox as queue
+
+    config = _config(ctx)
+    store = _store(config)
+    try:
+        if not queue.retry(store, alert_id):
+            raise click.ClickException(
+                f"no failed alert with id {alert_id}; `monitor outbox --state failed` lists them"
+            )
+    finally:
+        store.close()
+    click.echo(f"alert {alert_id} is pending again; `monitor outbox send` delivers it now")
+
+
+@cli.command("test-email")
+@click.pass_context
+def test_email(ctx: click.Context) -> None:
+    """Send one test message the way alerts go, and show what the server said.
+
+    Example: monitor test-email
+    """
+    from monitor.alert import transport
+    from monitor.message import test_message
+
+    config = _config(ctx)
+    via = transport(config)
+    recipients = tuple(config["email.to"])
+    if config["email.smtp_host"] and not recipients:
+        raise click.ClickException("email.to is empty: name at least one recipient")
+    msg = test_message(
+        sender=config["email.from"],
+        recipients=recipients,
+        prefix=config["email.subject_prefix"],
+        now=utcnow(),
+    )
+    with via.session() as session:
+        answer = session.send(msg, list(recipients))
+    click.echo(f"{via.describe}: {answer}")
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from monitor.watch import WatchSpec, load_watches
 
 DEFAULT_PATH = Path("config/monitor.toml")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _SECRET_HINTS = ("password", "secret", "token")
 
 
@@ -79,7 +80,7 @@ def load(path: Path | str) -> Config:
     values = _settings(data, path, base, problems)
     feeds = _feeds(data.get("feeds", []), path, values, problems)
     watches: list[WatchSpec] = []
-    if "watches_dir" in values:
+    if values.get("watches_dir") is not None:
         watches, watch_problems = load_watches(Path(values["watches_dir"]))
         problems.extend(watch_problems)
     if problems:
@@ -104,9 +105,7 @@ def _settings(data: dict[str, Any], path: Path, base: Path, problems: list[str])
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = flat.get(setting.key, setting.default)
-        converted = convert(setting, raw, base, f"{path}: {setting.key}", problems)
-        if converted is not None:
-            values[setting.key] = converted
+        values[setting.key] = convert(setting, raw, base, f"{path}: {setting.key}", problems)
     return values
 
 
@@ -127,8 +126,19 @@ def convert(setting: Setting, raw: Any, base: Path, at: str, problems: list[str]
             problems.append(f"{at}: expected at least {setting.minimum}, got {raw}")
             return None
         return raw
+    if kind in ("list", "times"):
+        if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+            return bad()
+        if kind == "times" and not all(_TIME.match(v) for v in raw):
+            return bad()
+        return list(raw)
     if not isinstance(raw, str):
         return bad()
+    if kind == "choice":
+        if raw not in setting.choices:
+            problems.append(f"{at}: expected one of {', '.join(setting.choices)}, got {raw!r}")
+            return None
+        return raw
     if kind == "duration":
         try:
             value = parse_duration(raw)
@@ -136,7 +146,7 @@ def convert(setting: Setting, raw: Any, base: Path, at: str, problems: list[str]
             return bad()
         return value
     if kind == "path":
-        return (base / Path(raw).expanduser()).resolve()
+        return (base / Path(raw).expanduser()).resolve() if raw else None
     if kind == "timezone":
         try:
             ZoneInfo(raw)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
 
 from monitor.records import FeedState
 
@@ -58,3 +59,21 @@ def next_attempt(
 def is_due(state: FeedState, now: datetime) -> bool:
     """Whether the scheduler should poll the feed now (its backoff has passed)."""
     return state.next_attempt_at is None or state.next_attempt_at <= now
+
+
+def digest_slot(now: datetime, times: list[str], tz: ZoneInfo) -> datetime | None:
+    """The latest digest time (local "HH:MM") at or before ``now``; None without times.
+
+    A pending digest alert created before this slot is due: at 18:00 every alert queued
+    since the 08:00 digest goes out together.
+    """
+    local = now.astimezone(tz)
+    slots = []
+    for text in times:
+        hour, minute = (int(part) for part in text.split(":"))
+        for day in (local.date(), local.date() - timedelta(days=1)):
+            slot = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+            if slot <= local:
+                slots.append(slot)
+                break
+    return max(slots).astimezone(now.tzinfo) if slots else None

@@ -3,6 +3,9 @@
     MonitorError                 anything monitor reports as a one-line message
     ├── ConfigError              the config or a watch file is wrong (lists every problem)
     ├── StoreError               the database cannot be opened or is from a newer version
+    ├── MailError                an alert could not be delivered
+    │   ├── TransientMailError   server down, time-out, 4xx: the alert stays queued
+    │   └── PermanentMailError   5xx: the alert is marked failed, with the answer
     └── FeedError                one feed failed; recorded on the feed, never fatal to a pass
         ├── FetchError           network, HTTP status, deadline, size cap, redirects
         └── ParseError           the parser raised, ran out of time or of memory
@@ -63,3 +66,23 @@ class FetchError(FeedError):
 
 class ParseError(FeedError):
     """The feed could not be parsed: the parser raised, timed out or ran out of memory."""
+
+
+class MailError(MonitorError):
+    """An alert could not be handed to the mail server."""
+
+
+class TransientMailError(MailError):
+    """Try again later: server down, refused connection, time-out, a 4xx answer.
+
+    ``session`` is true when the whole connection is unusable (nothing else can be sent
+    in this round), false when only this message was refused for now.
+    """
+
+    def __init__(self, message: str, *, session: bool = False) -> None:
+        super().__init__(message)
+        self.session = session
+
+
+class PermanentMailError(MailError):
+    """The server refused for good (a 5xx answer): the alert is marked failed."""

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from monitor import decide
 from monitor.config import Config
@@ -52,7 +53,8 @@ class Poller:
         self.clock = clock
         self.fetcher = Fetcher(fetch_settings(config))
         self.parsers: ParserPool | None = None
-        self.in_flight: set[asyncio.Task[FeedOutcome]] = set()
+        self.in_flight: set[asyncio.Task[Any]] = set()  # polls and alert rounds
+        self.on_new_hits: Callable[[], None] | None = None  # the daemon: deliver soon
 
     async def __aenter__(self) -> Poller:
         self.store.sync_feeds(list(self.config.feeds))
@@ -114,6 +116,8 @@ class Poller:
             elapsed=fetched.elapsed,
         )
         log_outcome(outcome, failures)
+        if new_hits and self.on_new_hits is not None:
+            self.on_new_hits()
         return outcome
 
     async def poll_due(self, feed: FeedConfig) -> FeedOutcome | None:

@@ -162,3 +162,44 @@ def hit_detail(row: dict[str, Any], tz: ZoneInfo, mark: Callable[[str], str]) ->
         lines.append(f"note:       {row['note']}")
     lines += ["", highlighted(row["summary"], terms, mark)]
     return "\n".join(lines)
+
+
+OUTBOX_FIELDS = (
+    "alert_id",
+    "hit_id",
+    "kind",
+    "state",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "created_at",
+    "sent_at",
+    "message_id",
+    "recipients",
+    "watch",
+    "title",
+)
+
+
+def outbox_json(rows: list[dict[str, Any]]) -> str:
+    objects = [{"id": r["alert_id"], **{k: r[k] for k in OUTBOX_FIELDS}} for r in rows]
+    return json.dumps(objects, ensure_ascii=False, indent=2)
+
+
+def outbox_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
+    if not rows:
+        return "The outbox is empty."
+    table = [
+        [
+            r["alert_id"],
+            r["kind"],
+            r["state"],
+            r["attempts"],
+            local_time(r["sent_at"] or r["next_attempt_at"] or r["created_at"], tz),
+            shorten(r["title"], 50),
+            shorten(r["last_error"], 50),
+        ]
+        for r in rows
+    ]
+    headers = ["id", "kind", "state", "tries", "when", "headline", "last error"]
+    return tabulate(table, headers=headers)

@@ -5,6 +5,7 @@ Each enabled feed gets an interval job (its own interval, plus ``schedule.jitter
 so runs missed while the machine slept collapse into one. A job whose feed is still
 backing off after failures returns at once (``decide.is_due``). SIGINT and SIGTERM set
 an event; the scheduler stops taking jobs and polls in flight finish their writes.
+A second job delivers due alerts every minute (``alert.deliver``).
 """
 
 from __future__ import annotations
@@ -14,15 +15,67 @@ import logging
 import random
 import signal
 from datetime import timedelta
+from typing import Any
 
+from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor.alert import deliver, plans
 from monitor.config import Config
+from monitor.errors import MonitorError
 from monitor.pipeline import Poller, utcnow
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
+
+
+ALERT_EVERY = 60  # seconds between deliveries: digests go out within a minute of their time
+
+
+class AlertJob:
+    """Delivery rounds: every ``ALERT_EVERY`` seconds, and at once after new hits.
+
+    A round runs in a thread with its own database connection. New hits found while a
+    round runs ask for another round right after it, so none waits for the next minute.
+    """
+
+    def __init__(self, config: Config, in_flight: set[asyncio.Task[Any]]) -> None:
+        self.config = config
+        self.in_flight = in_flight  # a shutdown waits for a round like for a poll
+        self.wanted = False
+        self.running = False
+        self.job: Job | None = None
+
+    def soon(self) -> None:
+        self.wanted = True
+        if not self.running and self.job is not None:
+            self.job.modify(next_run_time=utcnow())
+
+    async def run(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+        self.running = True
+        try:
+            self.wanted = True
+            while self.wanted:
+                self.wanted = False
+                await asyncio.to_thread(_deliver_round, self.config)
+        finally:
+            self.running = False
+            if task is not None:
+                self.in_flight.discard(task)
+
+
+def _deliver_round(config: Config) -> None:
+    store = Store(config.database, alerts=plans(config))
+    try:
+        deliver(config, store, utcnow())
+    except MonitorError as exc:
+        log.error("alert_delivery status=error error=%r", str(exc))
+    finally:
+        store.close()
 
 
 async def run_daemon(config: Config, store: Store, stop: asyncio.Event | None = None) -> None:
@@ -49,6 +102,15 @@ async def run_daemon(config: Config, store: Store, stop: asyncio.Event | None = 
                 # Spread the first pass over a few seconds rather than all at once.
                 next_run_time=now + timedelta(seconds=random.uniform(0, min(jitter, 5.0))),
             )
+        alerts = AlertJob(config, poller.in_flight)
+        alerts.job = scheduler.add_job(
+            alerts.run,  # a coroutine function, so APScheduler awaits it on the loop
+            IntervalTrigger(seconds=ALERT_EVERY),
+            id="alerts",
+            name="deliver alerts",
+            next_run_time=now + timedelta(seconds=2),
+        )
+        poller.on_new_hits = alerts.soon  # new hits are alerted at once
         scheduler.start()
         log.info(
             "started feeds=%d watches=%d database=%s", len(feeds), len(config.watches), store.path

@@ -105,3 +105,29 @@ def m001_initial(db: Database) -> None:
 
 def _table(db: Database, name: str) -> Table:
     return cast(Table, db[name])
+
+
+@MIGRATIONS()
+def m002_alerts(db: Database) -> None:
+    """The outbox: one row per alert to send, written with the hit it is for."""
+    _table(db, "alerts").create(
+        {
+            "id": int,
+            "hit_id": int,
+            "kind": str,  # immediate or digest
+            "state": str,  # pending, sent, failed, folded (into a digest)
+            "recipients": str,  # JSON list
+            "attempts": int,
+            "last_error": str,
+            "next_attempt_at": str,
+            "created_at": str,
+            "sent_at": str,
+            "message_id": str,
+        },
+        pk="id",
+        not_null={"hit_id", "kind", "state", "recipients", "created_at"},
+        defaults={"attempts": 0, "state": "pending"},
+        foreign_keys=[("hit_id", "hits", "id")],
+    )
+    _table(db, "alerts").create_index(["hit_id", "kind"], unique=True)
+    _table(db, "alerts").create_index(["state", "kind", "next_attempt_at"])

@@ -23,6 +23,9 @@ KINDS = {
     "timezone": 'an IANA time zone such as "Europe/Berlin"',
     "url": "an http:// or https:// URL",
     "name": "a name of lowercase letters, digits, '-', '_' or '.'",
+    "list": "a list of strings",
+    "times": 'a list of local times such as ["08:00", "18:00"]',
+    "choice": "one of the listed values",
 }
 
 
@@ -33,6 +36,7 @@ class Setting:
     default: object
     help: str
     minimum: int | None = None
+    choices: tuple[str, ...] = ()
 
 
 USER_AGENT = f"monitor/{__version__} (news-feed watch daemon; python-httpx)"
@@ -55,7 +59,51 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "schedule.max_backoff", "duration", "6h", "Longest wait between tries of a failing feed."
     ),
+    Setting(
+        "email.smtp_host",
+        "str",
+        "",
+        "SMTP server for alerts; empty: write them into `email.maildir` instead.",
+    ),
+    Setting("email.smtp_port", "int", 587, "SMTP port (465 for `tls`, 587 for `starttls`).", 1),
+    Setting(
+        "email.security",
+        "choice",
+        "starttls",
+        "How to secure the SMTP connection: none, starttls or tls.",
+        choices=("none", "starttls", "tls"),
+    ),
+    Setting(
+        "email.username", "str", "", "SMTP login; the password comes from MONITOR_SMTP_PASSWORD."
+    ),
+    Setting(
+        "email.ca_file", "path", "", "Extra CA certificate (PEM) to trust, for a private server."
+    ),
+    Setting("email.from", "str", "monitor@localhost", "Sender address of alerts."),
+    Setting("email.to", "list", [], "Recipients of alerts (a watch can name its own)."),
+    Setting("email.subject_prefix", "str", "[monitor]", "Start of every alert's subject."),
+    Setting(
+        "email.mode",
+        "choice",
+        "immediate",
+        "immediate: one email per hit; digest: at `digest_at`; both.",
+        choices=("immediate", "digest", "both"),
+    ),
+    Setting("email.digest_at", "times", ["08:00", "18:00"], "Local times of the digest email."),
+    Setting(
+        "email.max_per_hour", "int", 20, "Above this, immediate alerts wait for the digest.", 1
+    ),
+    Setting(
+        "email.maildir",
+        "path",
+        "",
+        "Maildir for alerts without SMTP; default: beside the database.",
+    ),
+    Setting("email.timeout", "duration", "30s", "Deadline for one SMTP conversation."),
+    Setting("email.max_backoff", "duration", "1h", "Longest wait between tries of an alert."),
 )
+
+PASSWORD_ENV = "MONITOR_SMTP_PASSWORD"
 
 FEED_SETTINGS: tuple[Setting, ...] = (
     Setting("name", "name", None, "Unique name of the feed (required)."),
@@ -95,6 +143,8 @@ def markdown_table(settings: tuple[Setting, ...]) -> str:
             return "—"
         if isinstance(value, bool):
             return "`" + str(value).lower() + "`"
+        if isinstance(value, list):
+            return "`[" + ", ".join(f'"{v}"' for v in value) + "]`"
         if isinstance(value, int):
             return f"`{value:_}`" if value > 9999 else f"`{value}`"
         return f'`"{value}"`'

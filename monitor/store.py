@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -44,11 +45,27 @@ def from_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+@dataclass(frozen=True)
+class AlertPlan:
+    """What a new hit of one watch queues: alert kinds (immediate, digest) and recipients."""
+
+    kinds: tuple[str, ...]
+    recipients: tuple[str, ...]
+
+
 class Store:
     """One connection to the database, migrated on open."""
 
-    def __init__(self, path: Path | str, *, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        busy_timeout: float = 30.0,
+        alerts: Mapping[str, AlertPlan] | None = None,
+    ) -> None:
         self.path = Path(path)
+        # Per watch: which alerts a new hit queues, and for whom (see ``alert.plans``).
+        self.alerts: Mapping[str, AlertPlan] = alerts or {}
         try:
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -214,6 +231,7 @@ class Store:
     def _insert_hits(
         self, db: Database, entry_id: int, matches: tuple[Match, ...], now: datetime
     ) -> int:
+        """New hits, each with its alerts queued in the same transaction (the outbox)."""
         added = 0
         for match in matches:
             cursor = db.execute(
@@ -221,7 +239,18 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [match.watch, entry_id, match.score, *_match_json(match), iso(now)],
             )
-            added += cursor.rowcount
+            if not cursor.rowcount:
+                continue
+            added += 1
+            plan = self.alerts.get(match.watch)
+            if plan is None:
+                continue
+            for kind in plan.kinds:
+                db.execute(
+                    "INSERT OR IGNORE INTO alerts (hit_id, kind, state, recipients, created_at)"
+                    " VALUES (?, ?, 'pending', ?, ?)",
+                    [cursor.lastrowid, kind, json.dumps(list(plan.recipients)), iso(now)],
+                )
         return added
 
     # -- rescan -------------------------------------------------------------------------

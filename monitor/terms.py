@@ -177,3 +177,27 @@ def snippet(text: str, terms: list[str], width: int = 240, mark: str = "**") -> 
         last = b
     out.append(text[last:end])
     return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else "")
+
+
+# Short function words that say nothing about what a headline is about.
+_SHORT_WORDS = frozenset(
+    "the a an of to in on for and or with at by from as is are was says said "  # noqa: SIM905
+    "der die das den dem des ein eine und oder mit von zu im am auf für nach bei aus "
+    "sich ist sind wird werden".split()
+)
+
+
+def title_words(title: str) -> frozenset[str]:
+    """The words of a headline that say what it is about (short function words dropped)."""
+    return frozenset(w for w in fold(title).split() if w not in _SHORT_WORDS and len(w) > 1)
+
+
+def same_story(a: str, b: str) -> bool:
+    """Whether two headlines likely tell the same story: most words of the shorter shared.
+
+    A cheap stand-in for clustering; it finds the same wire story retold by outlets in
+    one language, not translations.
+    """
+    words_a, words_b = title_words(a), title_words(b)
+    shared = len(words_a & words_b)
+    return shared >= 3 and shared / max(1, min(len(words_a), len(words_b))) >= 0.5

@@ -24,7 +24,10 @@ WATCH_KEYS = {
     "exclude",
     "groups",
     "rule",
+    "alert_to",
+    "alert_mode",
 }
+ALERT_MODES = ("immediate", "digest", "both", "none")
 GROUP_KEYS = {"name", "terms", "required", "weight"}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
@@ -46,6 +49,8 @@ class WatchSpec:
     exclude: tuple[str, ...] = ()
     rule: str | None = None
     description: str = ""
+    alert_to: tuple[str, ...] | None = None  # None: the config's email.to
+    alert_mode: str | None = None  # None: the config's email.mode
     min_score: float = 0.0
     title_weight: float = 2.0
     summary_weight: float = 1.0
@@ -134,7 +139,19 @@ def watch_from_dict(
                 compile_rule(rule, [g.name for g in groups])
             except RuleError as exc:
                 problems.append(f"{where}: rule: {exc}")
+    alert_to = data.get("alert_to")
+    if alert_to is not None and (
+        not isinstance(alert_to, list) or not all(isinstance(a, str) and "@" in a for a in alert_to)
+    ):
+        problems.append(f"{where}: alert_to: expected a list of email addresses")
+        alert_to = None
+    alert_mode = data.get("alert_mode")
+    if alert_mode is not None and alert_mode not in ALERT_MODES:
+        problems.append(f"{where}: alert_mode: expected one of {', '.join(ALERT_MODES)}")
+        alert_mode = None
     spec = WatchSpec(
+        alert_to=tuple(alert_to) if alert_to is not None else None,
+        alert_mode=alert_mode,
         name=name,
         groups=tuple(groups),
         exclude=exclude,

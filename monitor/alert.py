@@ -1,0 +1,194 @@
+"""The alert stage: take due alerts from the outbox and deliver them.
+
+    outbox.due(immediate) -> over email.max_per_hour? fold into digest
+                          -> message.immediate -> mail session.send -> outbox.mark_*
+    outbox.due(digest, created by the last digest_at slot) -> grouped by recipients
+                          -> message.digest -> mail session.send -> outbox.mark_*
+
+A 4xx answer or an unreachable server leaves an alert pending with a growing wait; a
+5xx answer marks it failed with the server's words. ``monitor poll`` runs ``deliver``
+after its pass; the daemon runs it every minute.
+
+The one unavoidable window: the server has accepted a message but the process dies
+before ``mark_sent`` commits. After a restart that alert is sent again, with the same
+Message-ID, so the duplicate is recognisable (and many servers and clients drop it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from monitor import decide, message, outbox
+from monitor.config import Config
+from monitor.errors import MailError, PermanentMailError, TransientMailError
+from monitor.mail import MaildirTransport, SmtpSettings, SmtpTransport, Transport, password
+from monitor.store import AlertPlan, Store
+
+log = logging.getLogger(__name__)
+
+KINDS = {"immediate": ("immediate",), "digest": ("digest",), "both": ("immediate", "digest")}
+
+
+def plans(config: Config) -> dict[str, AlertPlan]:
+    """Per watch: the alert kinds a new hit queues and the recipients, overrides applied."""
+    result = {}
+    for watch in config.watches:
+        mode = watch.alert_mode or config["email.mode"]
+        recipients = watch.alert_to if watch.alert_to is not None else config["email.to"]
+        result[watch.name] = AlertPlan(KINDS.get(mode, ()), tuple(recipients))
+    return result
+
+
+def maildir_path(config: Config) -> Any:
+    return config["email.maildir"] or config.database.parent / "maildir"
+
+
+def transport(config: Config) -> Transport:
+    """SMTP when ``email.smtp_host`` is set, else the Maildir."""
+    if not config["email.smtp_host"]:
+        return MaildirTransport(maildir_path(config))
+    return SmtpTransport(
+        SmtpSettings(
+            host=config["email.smtp_host"],
+            port=config["email.smtp_port"],
+            security=config["email.security"],
+            username=config["email.username"],
+            password=password(),
+            sender=config["email.from"],
+            timeout=config.seconds("email.timeout"),
+            ca_file=config["email.ca_file"],
+        )
+    )
+
+
+@dataclass
+class Delivery:
+    """What one round did, for the log and the CLI."""
+
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    folded: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        line = f"alerts: {self.sent} sent, {self.retry} to retry, {self.failed} failed"
+        if self.folded:
+            line += f", {self.folded} folded into the digest"
+        return line + (f" ({self.errors[-1]})" if self.errors else "")
+
+
+def deliver(
+    config: Config,
+    store: Store,
+    now: datetime,
+    *,
+    force: bool = False,
+    via: Transport | None = None,
+) -> Delivery:
+    """Send every due alert. ``force`` ignores backoff (an operator fixed the server)."""
+    report = Delivery()
+    immediate = outbox.due(store, "immediate", now, force=force)
+    room = max(0, config["email.max_per_hour"] - outbox.sent_since(store, now - timedelta(hours=1)))
+    if len(immediate) > room:
+        over = [row["alert_id"] for row in immediate[room:]]
+        outbox.fold_into_digest(store, over)
+        report.folded = len(over)
+        immediate = immediate[:room]
+    slot = decide.digest_slot(now, config["email.digest_at"], config.timezone)
+    digests = outbox.due(store, "digest", now, created_by=slot, force=force) if slot else []
+    batches = [[row] for row in immediate] + _by_recipients(digests)
+    log.debug(
+        "alert_round immediate=%d digest=%d folded=%d", len(immediate), len(digests), report.folded
+    )
+    if not batches:
+        return report
+    descriptions = {w.name: w.description for w in config.watches}
+    options = {
+        "sender": config["email.from"],
+        "prefix": config["email.subject_prefix"],
+        "tz": config.timezone,
+        "now": now,
+    }
+    via = via or transport(config)
+    pending = list(batches)
+    try:
+        with via.session() as session:
+            while pending:
+                batch = pending.pop(0)
+                items = [outbox.item(store, row, descriptions) for row in batch]
+                msg: EmailMessage = (
+                    message.digest(items, **options)
+                    if batch[0]["kind"] == "digest"
+                    else message.immediate(items[0], **options)
+                )
+                try:
+                    _send_one(config, store, session, msg, items, now, report)
+                except TransientMailError:
+                    pending.insert(0, batch)  # this batch too is left for the next round
+                    raise
+    except TransientMailError as exc:  # the session itself failed: nothing more this round
+        left = [row["alert_id"] for batch in pending for row in batch]
+        if (exc.session and left) or left:
+            outbox.mark_retry(store, left, str(exc), now, config["email.max_backoff"])
+            report.retry += len(left)
+        report.errors.append(str(exc))
+        log.warning("alert_delivery status=retry alerts=%d error=%r", len(left), str(exc))
+    if report.sent or report.retry or report.failed:
+        log.info(
+            "alerts sent=%d retry=%d failed=%d folded=%d",
+            report.sent,
+            report.retry,
+            report.failed,
+            report.folded,
+        )
+    return report
+
+
+def _send_one(
+    config: Config,
+    store: Store,
+    session: Any,
+    msg: EmailMessage,
+    items: list[message.AlertItem],
+    now: datetime,
+    report: Delivery,
+) -> None:
+    ids = [i.alert_id for i in items]
+    recipients = list(items[0].recipients)
+    if not recipients and not isinstance(session, MaildirTransport):  # a Maildir needs none
+        outbox.mark_failed(store, ids, "no recipients: set email.to or the watch's alert_to")
+        report.failed += len(ids)
+        return
+    try:
+        answer = session.send(msg, recipients)
+    except PermanentMailError as exc:
+        outbox.mark_failed(store, ids, str(exc))
+        report.failed += len(ids)
+        report.errors.append(str(exc))
+        log.error("alert_failed alerts=%s error=%r", ids, str(exc))
+        return
+    except TransientMailError as exc:
+        if exc.session:
+            raise
+        outbox.mark_retry(store, ids, str(exc), now, config["email.max_backoff"])
+        report.retry += len(ids)
+        report.errors.append(str(exc))
+        return
+    except MailError as exc:  # pragma: no cover - every MailError is one of the two above
+        raise TransientMailError(str(exc), session=True) from exc
+    outbox.mark_sent(store, ids, str(msg["Message-ID"]), answer, now)
+    report.sent += len(ids)
+    log.info("alert_sent alerts=%s message_id=%s answer=%r", ids, msg["Message-ID"], answer)
+
+
+def _by_recipients(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Digest alerts grouped by their recipients: one digest message per group."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["recipients"], []).append(row)
+    return list(groups.values())

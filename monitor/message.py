@@ -1,0 +1,191 @@
+"""Build alert emails: plain text and HTML from Jinja2 templates. The only module that
+imports jinja2.
+
+Every piece of feed text reaches the HTML part through autoescaping, links only when
+they are http(s), and headers only folded to one line without control characters. The
+Message-ID of a hit's alert is derived from the watch and the entry, so the same alert
+always carries the same Message-ID (a duplicate is recognisable); follow-ups on the
+same story name the first one in In-Reply-To and References, so mail clients thread them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from monitor.terms import highlight_spans, snippet
+
+_ENV = Environment(
+    loader=PackageLoader("monitor", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class Related:
+    outlet: str
+    title: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """One hit as an alert needs it; built by ``outbox`` from the database."""
+
+    alert_id: int
+    hit_id: int
+    watch: str
+    description: str
+    title: str
+    summary: str
+    url: str | None
+    feed: str
+    outlet: str
+    published: datetime | None
+    entry_key: str
+    matched: tuple[str, ...]
+    recipients: tuple[str, ...]
+    related: tuple[Related, ...] = ()
+    thread_key: str | None = None  # entry key of the story's first hit, when known
+    created_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """Header-safe: control characters and line breaks become spaces, then folded."""
+    cleaned = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+    cleaned = " ".join(cleaned.split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def safe_link(url: str | None) -> str | None:
+    return url if url and url.lower().startswith(("http://", "https://")) else None
+
+
+def domain_of(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or "localhost"
+
+
+def message_id(watch: str, entry_key: str, domain: str) -> str:
+    digest = hashlib.sha1(f"{watch}\n{entry_key}".encode()).hexdigest()[:20]
+    return f"<hit.{digest}@{domain}>"
+
+
+def highlight_html(text: str, terms: tuple[str, ...]) -> Markup:
+    """Feed text escaped, with matched words in <mark>."""
+    out, last = [], 0
+    for start, end in highlight_spans(text, list(terms)):
+        out += [escape(text[last:start]), Markup("<mark>"), escape(text[start:end])]
+        out.append(Markup("</mark>"))
+        last = end
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def _local(when: datetime | None, tz: ZoneInfo) -> str:
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if when else "unknown"
+
+
+def _base(sender: str, recipients: tuple[str, ...], subject: str, now: datetime) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    msg["Subject"] = one_line(subject, 250)
+    msg["Date"] = format_datetime(now)
+    msg["Auto-Submitted"] = "auto-generated"
+    return msg
+
+
+def immediate(
+    item: AlertItem, *, sender: str, prefix: str, tz: ZoneInfo, now: datetime
+) -> EmailMessage:
+    """One email for one hit: headline, outlet, time, highlighted snippet, link."""
+    domain = domain_of(sender)
+    subject = f"{prefix} {item.watch}: {one_line(item.title)}".strip()
+    msg = _base(sender, item.recipients, subject, now)
+    msg["Message-ID"] = message_id(item.watch, item.entry_key, domain)
+    msg["List-Id"] = (
+        f"{one_line(item.description or item.watch, 80)} <{item.watch}.monitor.{domain}>"
+    )
+    if item.thread_key and item.thread_key != item.entry_key:
+        root = message_id(item.watch, item.thread_key, domain)
+        msg["In-Reply-To"] = root
+        msg["References"] = root
+    text = item.summary or item.title
+    context = {
+        "item": item,
+        "title": one_line(item.title, 1000),
+        "link": safe_link(item.url),
+        "published": _local(item.published, tz),
+        "snippet_text": snippet(text, list(item.matched), width=400, mark="*"),
+        "snippet_html": highlight_html(text, item.matched),
+        "related": [(r.outlet, r.title, safe_link(r.url)) for r in item.related],
+    }
+    msg.set_content(_ENV.get_template("alert.txt").render(context))
+    msg.add_alternative(_ENV.get_template("alert.html").render(context), subtype="html")
+    return msg
+
+
+def digest(
+    items: list[AlertItem], *, sender: str, prefix: str, tz: ZoneInfo, now: datetime
+) -> EmailMessage:
+    """One email for many hits, grouped by watch, newest first, with a count line."""
+    domain = domain_of(sender)
+    watches: dict[str, list[AlertItem]] = {}
+    newest_first = sorted(items, key=lambda i: i.published or now, reverse=True)
+    for item in newest_first:
+        watches.setdefault(item.watch, []).append(item)
+    count = len(items)
+    stories = "1 new story" if count == 1 else f"{count} new stories"
+    msg = _base(sender, items[0].recipients, f"{prefix} digest: {stories}", now)
+    ids = ",".join(str(i.alert_id) for i in sorted(items, key=lambda i: i.alert_id))
+    msg["Message-ID"] = f"<digest.{hashlib.sha1(ids.encode()).hexdigest()[:20]}@{domain}>"
+    if len(watches) == 1:
+        only = next(iter(watches))
+        msg["List-Id"] = f"{only} <{only}.monitor.{domain}>"
+    groups = [
+        (
+            watch,
+            [
+                {
+                    "title": one_line(i.title, 1000),
+                    "outlet": i.outlet,
+                    "published": _local(i.published, tz),
+                    "link": safe_link(i.url),
+                    "snippet_text": snippet(i.summary or i.title, list(i.matched), 200, "*"),
+                    "snippet_html": highlight_html(
+                        snippet(i.summary or i.title, list(i.matched), 200, ""), i.matched
+                    ),
+                }
+                for i in group
+            ],
+        )
+        for watch, group in watches.items()
+    ]
+    context = {"stories": stories, "groups": groups, "when": _local(now, tz)}
+    msg.set_content(_ENV.get_template("digest.txt").render(context))
+    msg.add_alternative(_ENV.get_template("digest.html").render(context), subtype="html")
+    return msg
+
+
+def test_message(
+    *, sender: str, recipients: tuple[str, ...], prefix: str, now: datetime
+) -> EmailMessage:
+    msg = _base(sender, recipients, f"{prefix} test message", now)
+    msg["Message-ID"] = f"<test.{int(now.timestamp())}@{domain_of(sender)}>"
+    msg.set_content(
+        "This is a test message from monitor. If you can read it, alerts will reach you.\n"
+    )
+    return msg
