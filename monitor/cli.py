@@ -18,6 +18,7 @@ from monitor.config import DEFAULT_PATH, Config, load
 from monitor.errors import MonitorError
 from monitor.pipeline import Poller, summary, utcnow
 from monitor.records import FeedOutcome
+from monitor.review import MARKS, STATUSES, HitFilter, find_hits
 from monitor.settings import parse_duration
 from monitor.store import Store
 from monitor.watch import WatchSpec
@@ -160,6 +161,8 @@ def poll(ctx: click.Context) -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @click.option("--since", type=Duration(), help="Only hits found within this time, e.g. 7d.")
 @click.option("--watch", help="Only hits of this watch.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only hits with this triage mark.")
+@click.option("--search", help="Full-text search in headlines and summaries.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.pass_context
 def hits(
@@ -168,17 +171,21 @@ def hits(
     as_csv: bool,
     since: timedelta | None,
     watch: str | None,
+    status: str | None,
+    search: str | None,
     limit: int,
 ) -> None:
-    """List the newest hits.
+    """List the newest hits, with their triage mark.
 
-    Example: monitor hits --since 7d --json
+    Example: monitor hits --since 7d --search Kursk --json
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     config = _config(ctx)
     store = _store(config)
-    rows = store.hits(since=utcnow() - since if since else None, watch=watch, limit=limit)
+    found_since = utcnow() - since if since else None
+    filters = HitFilter(watch=watch, status=status, search=search, found_since=found_since)
+    rows = find_hits(store, filters, limit=limit)
     store.close()
     if as_json:
         click.echo(render.hits_json(rows))
@@ -299,6 +306,98 @@ def _pick_watch(config: Config, name: str | None) -> WatchSpec:
             return watch
     wanted = "--watch NAME is needed" if name is None else f"no watch named {name!r}"
     raise click.ClickException(f"{wanted}; the watches are: {', '.join(names)}")
+
+
+@cli.command()
+@click.argument("hit_id", type=int)
+@click.argument("status", type=click.Choice(MARKS))
+@click.option("--note", help="A note to keep with the hit (an empty string removes it).")
+@click.pass_context
+def mark(ctx: click.Context, hit_id: int, status: str, note: str | None) -> None:
+    """Triage a hit: relevant, irrelevant or seen, with an optional note.
+
+    Example: monitor mark 12 relevant --note "second deployment, JCS figure"
+    """
+    from monitor.review import mark as set_mark
+
+    config = _config(ctx)
+    store = _store(config)
+    try:
+        if not set_mark(store, hit_id, status, note, utcnow()):
+            raise click.ClickException(f"no hit with id {hit_id}; `monitor hits` lists them")
+    finally:
+        store.close()
+    click.echo(f"hit {hit_id}: {status}" + (f" ({note})" if note else ""))
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "jsonl"]),
+    default="csv",
+    show_default=True,
+)
+@click.option("--since", type=Duration(), help="Only hits found within this time, e.g. 30d.")
+@click.option("--watch", help="Only hits of this watch.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only hits with this triage mark.")
+@click.option("--bom", is_flag=True, help="Start a CSV with a UTF-8 byte order mark (Excel).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.pass_context
+def export(
+    ctx: click.Context,
+    fmt: str,
+    since: timedelta | None,
+    watch: str | None,
+    status: str | None,
+    bom: bool,
+    output: Path | None,
+) -> None:
+    """Export hits with their entry, feed, matched terms, triage mark and note.
+
+    CSV cells that would start a spreadsheet formula are quoted as text.
+
+    Example: monitor export --format csv --since 30d --status relevant -o hits.csv
+    """
+    from monitor import export as exporter
+
+    config = _config(ctx)
+    store = _store(config)
+    found_since = utcnow() - since if since else None
+    rows = find_hits(
+        store, HitFilter(watch=watch, status=status, found_since=found_since), limit=None
+    )
+    store.close()
+    text = exporter.to_csv(rows, bom=bom) if fmt == "csv" else exporter.FORMATS[fmt](rows)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8", newline="")
+        click.echo(f"{len(rows)} hits written to {output}", err=True)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the review page: triage, search, timeline, feeds.
+
+    It listens on 127.0.0.1 only unless told otherwise. Set MONITOR_WEB_USER and
+    MONITOR_WEB_PASSWORD to require a login.
+
+    Example: monitor serve --port 8080
+    """
+    from monitor.web import serve as run_server
+
+    config = _config(ctx)
+    click.echo(f"review page on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    run_server(config, host, port)
 
 
 @cli.group(invoke_without_command=True)

@@ -76,7 +76,9 @@ def normalize_entry(raw: RawEntry, default_language: str | None = None) -> Entry
         key = "url:" + url
     else:
         key = "sha1:" + hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()
+    content = plain_text(raw.content, is_html=raw.content_is_html) if raw.content else ""
     return Entry(
+        content="" if content in (summary, "") else content,
         key=key,
         url=url,
         title=title,

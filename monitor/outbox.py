@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor import decide
-from monitor.message import AlertItem, Related
+from monitor.message import AlertItem
+from monitor.review import story
 from monitor.store import Store, from_iso, iso
-from monitor.terms import same_story
 
 ALERT_SELECT = """
 SELECT alerts.id AS alert_id, alerts.kind, alerts.state, alerts.recipients, alerts.attempts,
@@ -31,7 +31,6 @@ JOIN hits ON hits.id = alerts.hit_id
 JOIN entries ON entries.id = hits.entry_id
 JOIN feeds ON feeds.id = entries.feed_id
 """
-STORY_WINDOW = timedelta(days=3)
 
 
 def due(
@@ -140,7 +139,7 @@ def listing(store: Store, state: str | None = None) -> list[dict[str, Any]]:
 def item(store: Store, row: dict[str, Any], descriptions: dict[str, str]) -> AlertItem:
     """An alert row with everything its message needs, other outlets' versions included."""
     created = from_iso(row["created_at"])
-    related, thread_key = _story(store, row, created)
+    related, thread_key = story(store, row, created)
     return AlertItem(
         alert_id=row["alert_id"],
         hit_id=row["hit_id"],
@@ -159,24 +158,3 @@ def item(store: Store, row: dict[str, Any], descriptions: dict[str, str]) -> Ale
         thread_key=thread_key,
         created_at=created,
     )
-
-
-def _story(
-    store: Store, row: dict[str, Any], created: datetime | None
-) -> tuple[list[Related], str | None]:
-    """Other outlets' hits on the same story, and the entry key of its first hit."""
-    if created is None:
-        return [], None
-    others = store.db.query(
-        "SELECT entries.outlet, entries.title, entries.url, entries.key, hits.id"
-        " FROM hits JOIN entries ON entries.id = hits.entry_id"
-        " WHERE hits.watch = ? AND hits.id != ? AND hits.created_at BETWEEN ? AND ?"
-        " ORDER BY hits.id",
-        [row["watch"], row["hit_id"], iso(created - STORY_WINDOW), iso(created + STORY_WINDOW)],
-    )
-    same = [o for o in others if same_story(o["title"], row["title"])]
-    related = [
-        Related(o["outlet"], o["title"], o["url"]) for o in same if o["outlet"] != row["outlet"]
-    ]
-    earlier = [o for o in same if o["id"] < row["hit_id"]]
-    return related, (earlier[0]["key"] if earlier else row["entry_key"])

@@ -43,6 +43,8 @@ class RawEntry:
     summary_is_html: bool
     published: datetime | None
     language: str | None
+    content: str = ""  # the full text (content:encoded, Atom content), HTML
+    content_is_html: bool = True
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,9 @@ def _raw_entry(entry: Any, feed_language: str | None) -> RawEntry:
         entry.get("summary", ""),
         (entry.get("summary_detail") or {}).get("type"),
     )
-    if not summary and entry.get("content"):
-        content = entry["content"][0]
+    contents = entry.get("content") or []
+    content = max(contents, key=lambda c: len(c.get("value") or "")) if contents else {}
+    if not summary and content:
         summary, summary_type = content.get("value", ""), content.get("type")
     # dict.get: FeedParserDict.get would map one key to the other with a DeprecationWarning.
     when = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
@@ -114,6 +117,8 @@ def _raw_entry(entry: Any, feed_language: str | None) -> RawEntry:
         summary_is_html="html" in (summary_type or "text/html"),
         published=published,
         language=_language(entry.get("language")) or feed_language,
+        content=content.get("value") or "",
+        content_is_html="html" in (content.get("type") or "text/html"),
     )
 
 

@@ -63,6 +63,7 @@ class Entry:
     published: datetime | None
     language: str | None
     guid: str | None = None
+    content: str = ""  # the full text, when the feed gives more than the summary
 
 
 @dataclass(frozen=True)

@@ -131,3 +131,19 @@ def m002_alerts(db: Database) -> None:
     )
     _table(db, "alerts").create_index(["hit_id", "kind"], unique=True)
     _table(db, "alerts").create_index(["state", "kind", "next_attempt_at"])
+
+
+@MIGRATIONS()
+def m003_review(db: Database) -> None:
+    """The full text of entries, full-text search over them, when a hit was triaged.
+
+    The trigram tokenizer indexes every three-character run, so a search finds words
+    inside German compounds ("truppen" in "Truppenentsendung") and Korean words inside
+    words that carry particles ("북한군" in "북한군이"). Triggers keep it in step with
+    the entries table.
+    """
+    _table(db, "entries").add_column("content", str)
+    _table(db, "entries").enable_fts(
+        ["title", "summary", "content"], tokenize="trigram", create_triggers=True
+    )
+    _table(db, "hits").add_column("marked_at", str)

@@ -211,8 +211,8 @@ class Store:
                 )
             return int(row[0]), False
         cursor = db.execute(
-            "INSERT INTO entries (feed_id, outlet, key, url, guid, title, summary, language,"
-            " published, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO entries (feed_id, outlet, key, url, guid, title, summary, content,"
+            " language, published, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 feed_id,
                 outlet,
@@ -221,6 +221,7 @@ class Store:
                 entry.guid,
                 entry.title,
                 entry.summary,
+                entry.content or None,
                 entry.language,
                 iso(entry.published),
                 iso(now),
@@ -303,26 +304,9 @@ class Store:
 
     # -- reading ------------------------------------------------------------------------
 
-    def hits(
-        self, *, since: datetime | None = None, watch: str | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        """Newest hits first, joined with their entry and feed."""
-        where, params = ["1 = 1"], []
-        if since is not None:
-            where.append("hits.created_at >= ?")
-            params.append(iso(since))
-        if watch is not None:
-            where.append("hits.watch = ?")
-            params.append(watch)
-        sql = HIT_SELECT + " WHERE " + " AND ".join(where)
-        sql += " ORDER BY COALESCE(entries.published, hits.created_at) DESC, hits.id DESC"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [_hit_row(r) for r in self.db.query(sql, params)]
-
     def hit(self, hit_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query(HIT_SELECT + " WHERE hits.id = ?", [hit_id]))
-        return _hit_row(rows[0]) if rows else None
+        return hit_row(rows[0]) if rows else None
 
     def feeds_health(self) -> list[dict[str, Any]]:
         return list(
@@ -347,10 +331,11 @@ class Store:
 
 
 HIT_SELECT = """
-SELECT hits.id, hits.watch, feeds.name AS feed, entries.title, entries.url,
-       entries.published, entries.summary, entries.language, hits.matched, hits.terms,
-       hits.score, hits.created_at, hits.status, hits.note, hits.still_matches,
-       entries.first_seen_at
+SELECT hits.id, hits.watch, feeds.name AS feed, entries.outlet, entries.title, entries.url,
+       entries.published, entries.summary, entries.content, entries.language, hits.matched,
+       hits.terms,
+       hits.score, hits.created_at, hits.status, hits.note, hits.marked_at,
+       hits.still_matches, entries.first_seen_at, entries.key AS entry_key
 FROM hits
 JOIN entries ON entries.id = hits.entry_id
 JOIN feeds ON feeds.id = entries.feed_id
@@ -365,7 +350,7 @@ def _match_json(match: Match) -> tuple[str, str]:
     )
 
 
-def _hit_row(row: dict[str, Any]) -> dict[str, Any]:
+def hit_row(row: dict[str, Any]) -> dict[str, Any]:
     row = dict(row)
     row["matched"] = json.loads(row["matched"] or "[]")
     row["terms"] = json.loads(row["terms"] or "[]")

@@ -1,0 +1,133 @@
+"""The review page in a real headless Chromium, driven by Playwright.
+
+Uses the system's Chromium (Debian's ``chromium`` package; ``.ci/run`` installs it),
+never a browser that Playwright downloads. Screenshots land in ``tests/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from tests.conftest import FIXTURE_FEEDS, FeedServer, write_config
+from tests.live_server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+# The flags a closed network and a root user need (see the README's Tests section).
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if CHROMIUM is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs Chromium for the browser tests: apt-get install chromium")
+    pytest.skip("no Chromium here (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("browser")
+    with FeedServer() as server:
+        feeds = {n: server.url(f"/feeds/{f}") for n, (f, _) in FIXTURE_FEEDS.items()}
+        config = write_config(folder, feeds)
+        result = CliRunner().invoke(cli, ["--config", str(config), "-q", "poll"])
+        assert result.exit_code == 0, result.output
+    with LiveServer(config) as live:
+        yield live.url
+
+
+@pytest.fixture(scope="module")
+def browser(site: str) -> Iterator[Browser]:
+    # After ``site``: Playwright's sync API keeps an event loop running in this thread,
+    # and the poll that fills the site needs asyncio.run.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shoot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_list_search_and_filter(page: Page, site: str) -> None:
+    page.goto(site + "/")
+    expect(page.locator(".count")).to_contain_text("9 hits")
+    shoot(page, "hits.png")
+    page.fill("input[name=q]", "Kursk")
+    page.click("form.filters button")
+    expect(page).to_have_url(f"{site}/?q=Kursk&watch=&feed=&lang=&status=&from=&to=")
+    assert 0 < page.locator("ol.hits li").count() < 9
+    page.select_option("select[name=lang]", "ko")
+    page.click("form.filters button")
+    expect(page.locator(".count")).to_contain_text("hit")
+    for meta in page.locator("ol.hits li .meta").all_inner_texts()[:3]:
+        assert " ko " in meta
+
+
+def test_marking_a_hit_relevant_sticks_after_reload(page: Page, site: str) -> None:
+    page.goto(site + "/")
+    first = page.locator("ol.hits li").first
+    hit_id = first.get_attribute("id")
+    first.locator("button[value=relevant]").click()
+    expect(page).to_have_url(f"{site}/#{hit_id}")
+    page.goto(site + "/")
+    marked = page.locator(f"#{hit_id}")
+    expect(marked.locator(".badge")).to_have_text("relevant")
+    expect(marked.locator("button[value=relevant]")).to_have_class("primary")
+    marked.locator("input[name=note]").fill("checked against Yonhap")
+    marked.locator("text=save note").click()
+    page.goto(site + "/")
+    expect(page.locator(f"#{hit_id}")).to_contain_text("Note: checked against Yonhap")
+    page.goto(site + "/?status=relevant")
+    expect(page.locator(".count")).to_contain_text("1 hit")
+
+
+def test_the_timeline_draws_its_chart(page: Page, site: str) -> None:
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto(site + "/timeline?days=730&split=language")
+    bars = page.locator("#chart .main-svg .barlayer .point path")
+    expect(bars.first).to_be_attached(timeout=15_000)
+    # Two years of days make thin bars; what counts is that they have height.
+    drawn = page.evaluate(
+        """() => [...document.querySelectorAll('#chart .barlayer .point path')]
+                  .filter(bar => bar.getBoundingClientRect().height > 0).length"""
+    )
+    assert drawn >= 3  # days x languages with hits
+    assert failed == []  # every asset came from this server
+    shoot(page, "timeline.png")
+
+
+def test_detail_page(page: Page, site: str) -> None:
+    page.goto(site + "/?q=3%2C000")
+    page.locator("a.headline").first.click()
+    expect(page.locator("h1 mark").first).to_be_visible()
+    expect(page.locator("text=Why it was flagged")).to_be_visible()
+    shoot(page, "detail.png")
