@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,16 +65,30 @@ class Duration(click.ParamType):  # type: ignore[type-arg]
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line, for log collectors.",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context, config_path: Path, verbose: int, quiet: bool, log_format: str) -> None:
     """Watch news feeds for one story and keep every hit in SQLite.
 
     Example: monitor --config config/monitor.toml poll
     """
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(
+            JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", timestamp=True)
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose > 2 else logging.WARNING)
     ctx.obj = config_path
@@ -488,6 +503,65 @@ def test_email(ctx: click.Context) -> None:
     with via.session() as session:
         answer = session.send(msg, list(recipients))
     click.echo(f"{via.describe}: {answer}")
+
+
+@cli.command()
+@click.pass_context
+def health(ctx: click.Context) -> None:
+    """Exit 0 when the daemon's heartbeat is recent and the database writable.
+
+    Otherwise exit 1 with one line saying why. For HEALTHCHECK and monitoring.
+
+    Example: monitor health
+    """
+    from monitor import decide
+
+    config = _config(ctx)
+    store = _store(config)
+    now = utcnow()
+    try:
+        store.set_state("health_checked_at", now.isoformat(timespec="seconds"))
+        beat = store.get_state("heartbeat_at")
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"unhealthy: the database is not writable: {exc}") from exc
+    finally:
+        store.close()
+    reason = decide.health(
+        datetime.fromisoformat(beat) if beat else None, now, config["health.max_age"]
+    )
+    if reason:
+        raise click.ClickException(f"unhealthy: {reason}")
+    click.echo(f"ok: heartbeat {beat}, database writable")
+
+
+@cli.group()
+def db() -> None:
+    """The database: backups.
+
+    Example: monitor db backup /backups/monitor-$(date +%F).db
+    """
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def db_backup(ctx: click.Context, path: Path) -> None:
+    """Copy the database to PATH while the daemon runs (SQLite's online backup).
+
+    The copy is consistent. To restore: stop the daemon, copy the file back over the
+    database, start the daemon.
+
+    Example: monitor db backup /backups/monitor.db
+    """
+    config = _config(ctx)
+    if path.exists():
+        raise click.ClickException(f"{path} exists; choose a new file name")
+    store = _store(config)
+    try:
+        pages = store.backup(path)
+    finally:
+        store.close()
+    click.echo(f"backed up {config.database} to {path} ({pages} pages)")
 
 
 def main() -> None:

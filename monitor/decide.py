@@ -77,3 +77,62 @@ def digest_slot(now: datetime, times: list[str], tz: ZoneInfo) -> datetime | Non
                 slots.append(slot)
                 break
     return max(slots).astimezone(now.tzinfo) if slots else None
+
+
+def health(heartbeat: datetime | None, now: datetime, max_age: timedelta) -> str | None:
+    """Why the daemon looks unhealthy, or None when its heartbeat is recent."""
+    if heartbeat is None:
+        return "no heartbeat recorded yet: is `monitor run` running on this database?"
+    age = now - heartbeat
+    if age > max_age:
+        limit = human(max_age)
+        return f"last heartbeat {human(age)} ago (more than {limit}): is the daemon running?"
+    return None
+
+
+def feed_flag(
+    *,
+    failures: int,
+    failing_since: datetime | None,
+    last_error: str | None,
+    last_entry_at: datetime | None,
+    gaps: list[float],
+    now: datetime,
+    dead_after: timedelta,
+    silent_min: timedelta,
+) -> str | None:
+    """Why a feed should be flagged dead, or None. Pure; ``gaps`` are the seconds between
+    its recent new entries, oldest first (its own rhythm).
+
+    Failing: every poll failed since ``failing_since``, for longer than ``dead_after``.
+    Silent: no new entry for longer than four times its 95th-percentile gap, and never
+    less than ``silent_min`` (a wire service that posts every few minutes is flagged
+    after ``silent_min``; a weekly blog only after weeks).
+    """
+    if failures and failing_since is not None and now - failing_since >= dead_after:
+        return f"failing for {human(now - failing_since)}: {last_error or 'unknown error'}"
+    if failures or last_entry_at is None or len(gaps) < 10:
+        return None
+    usual = sorted(gaps)[int(0.95 * (len(gaps) - 1))]
+    limit = max(silent_min, timedelta(seconds=4 * usual))
+    quiet = now - last_entry_at
+    if quiet > limit:
+        typical = sorted(gaps)[len(gaps) // 2]
+        return (
+            f"no new entry for {human(quiet)}; it usually posts every "
+            f"{human(timedelta(seconds=typical))}"
+        )
+    return None
+
+
+def human(span: timedelta) -> str:
+    """``timedelta(hours=26)`` -> ``"1d 2h"``; minutes below a day, seconds below a minute."""
+    seconds = int(span.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m"

@@ -189,3 +189,28 @@ def test_message(
         "This is a test message from monitor. If you can read it, alerts will reach you.\n"
     )
     return msg
+
+
+def operator_notice(
+    feed: str,
+    reason: str | None,
+    url: str,
+    *,
+    sender: str,
+    recipients: tuple[str, ...],
+    prefix: str,
+    now: datetime,
+) -> EmailMessage:
+    """To the operator: a feed died (``reason``) or came back (``reason`` None)."""
+    state = f"feed {feed} recovered" if reason is None else f"feed {feed} looks dead"
+    msg = _base(sender, recipients, f"{prefix} {state}", now)
+    msg["Message-ID"] = f"<feed.{feed}.{int(now.timestamp())}@{domain_of(sender)}>"
+    body = (
+        f"{one_line(reason, 500)}\n\nFeed: {feed}\nURL:  {url}\n\n"
+        "`monitor feeds` shows every feed's health; if the address changed, update the\n"
+        "feed's url in the config.\n"
+        if reason is not None
+        else f"The feed {feed} works again ({url}).\n"
+    )
+    msg.set_content(body)
+    return msg

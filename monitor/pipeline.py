@@ -55,6 +55,7 @@ class Poller:
         self.parsers: ParserPool | None = None
         self.in_flight: set[asyncio.Task[Any]] = set()  # polls and alert rounds
         self.on_new_hits: Callable[[], None] | None = None  # the daemon: deliver soon
+        self.on_outcome: Callable[[FeedOutcome], None] | None = None  # the daemon: metrics
 
     async def __aenter__(self) -> Poller:
         self.store.sync_feeds(list(self.config.feeds))
@@ -116,6 +117,8 @@ class Poller:
             elapsed=fetched.elapsed,
         )
         log_outcome(outcome, failures)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
         if new_hits and self.on_new_hits is not None:
             self.on_new_hits()
         return outcome
@@ -141,28 +144,36 @@ class Poller:
 
 
 def log_outcome(outcome: FeedOutcome, failures: int) -> None:
-    """One summary line per feed poll, ``event key=value``."""
+    """One summary line per feed poll, ``event key=value``; the same fields as ``extra``
+    for the JSON log format."""
+    fields = {
+        "event": "polled",
+        "feed": outcome.feed,
+        "status": outcome.status,
+        "http": outcome.http_status,
+        "bytes": outcome.bytes,
+        "new": outcome.new_entries,
+        "hits": outcome.new_hits,
+        "elapsed": round(outcome.elapsed, 3),
+        "error": outcome.error,
+        "failures": failures,
+    }
+    keys: tuple[str, ...]
     if outcome.status == "error":
-        log.warning(
-            "polled feed=%s status=error http=%s failures=%d error=%r",
-            outcome.feed,
-            outcome.http_status,
-            failures,
-            outcome.error,
-        )
+        keys = ("feed", "status", "http", "failures", "error")
+        level = logging.WARNING
     else:
-        log.info(
-            "polled feed=%s status=%s http=%s bytes=%d new=%d hits=%d elapsed=%.2fs",
-            outcome.feed,
-            outcome.status,
-            outcome.http_status,
-            outcome.bytes,
-            outcome.new_entries,
-            outcome.new_hits,
-            outcome.elapsed,
-        )
+        keys = ("feed", "status", "http", "bytes", "new", "hits", "elapsed")
+        level = logging.INFO
+    line = " ".join(f"{k}={fields[k]!r}" if k == "error" else f"{k}={fields[k]}" for k in keys)
+    log.log(level, "polled %s", line, extra=fields)
     for warning in outcome.warnings:
-        log.warning("feed_warning feed=%s warning=%r", outcome.feed, warning)
+        log.warning(
+            "feed_warning feed=%s warning=%r",
+            outcome.feed,
+            warning,
+            extra={"event": "feed_warning", "feed": outcome.feed, "warning": warning},
+        )
 
 
 def summary(outcomes: list[FeedOutcome], seconds: float) -> str:

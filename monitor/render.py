@@ -43,6 +43,8 @@ FEED_FIELDS = (
     "hits",
     "url",
     "permanent_redirect",
+    "dead_reason",
+    "dead_since",
 )
 
 
@@ -110,6 +112,18 @@ def feeds_json(rows: list[dict[str, Any]]) -> str:
     )
 
 
+def feed_status(row: dict[str, Any]) -> str:
+    """What needs a person's attention: a dead feed, a moved one, failures."""
+    notes = []
+    if row.get("dead_reason"):
+        notes.append(f"DEAD: {row['dead_reason']}")
+    elif row["failures"]:
+        notes.append(f"failing: {row['last_error']}")
+    if row.get("permanent_redirect"):
+        notes.append(f"moved to {row['permanent_redirect']}: update its url")
+    return "; ".join(notes) or "ok"
+
+
 def feeds_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
     if not rows:
         return "No feeds in the database yet; run `monitor poll`."
@@ -120,12 +134,12 @@ def feeds_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
             r["failures"] or 0,
             r["entries"],
             r["hits"],
-            shorten(r["last_error"], 50) if r["failures"] else "",
+            shorten(feed_status(r), 70),
         ]
         for r in rows
     ]
     return tabulate(
-        table, headers=["feed", "last success", "failures", "entries", "hits", "last error"]
+        table, headers=["feed", "last success", "failures", "entries", "hits", "status"]
     )
 
 

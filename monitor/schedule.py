@@ -24,13 +24,36 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.alert import deliver, plans
 from monitor.config import Config
 from monitor.errors import MonitorError
+from monitor.housekeeping import run as run_housekeeping
 from monitor.pipeline import Poller, utcnow
-from monitor.store import Store
+from monitor.store import Store, iso
 
 log = logging.getLogger(__name__)
 
 
 ALERT_EVERY = 60  # seconds between deliveries: digests go out within a minute of their time
+HEARTBEAT_EVERY = 30  # seconds; `monitor health` fails after health.max_age without one
+
+
+async def heartbeat(store: Store) -> None:
+    """Proof of life for `monitor health`: the scheduler is running and can write."""
+    store.set_state("heartbeat_at", iso(utcnow()) or "")
+
+
+async def housekeeping(config: Config, poller: Poller) -> None:
+    """Hourly: prune, dead-feed checks and notices, the weekly vacuum when idle."""
+    idle = not poller.in_flight
+    await asyncio.to_thread(_housekeeping_round, config, idle)
+
+
+def _housekeeping_round(config: Config, idle: bool) -> None:
+    store = Store(config.database, alerts=plans(config))
+    try:
+        run_housekeeping(config, store, utcnow(), idle=idle)
+    except MonitorError as exc:
+        log.error("housekeeping status=error error=%r", str(exc))
+    finally:
+        store.close()
 
 
 class AlertJob:
@@ -111,6 +134,27 @@ async def run_daemon(config: Config, store: Store, stop: asyncio.Event | None = 
             next_run_time=now + timedelta(seconds=2),
         )
         poller.on_new_hits = alerts.soon  # new hits are alerted at once
+        scheduler.add_job(
+            heartbeat,
+            IntervalTrigger(seconds=HEARTBEAT_EVERY),
+            args=[store],
+            id="heartbeat",
+            name="heartbeat",
+            next_run_time=now,
+        )
+        scheduler.add_job(
+            housekeeping,
+            IntervalTrigger(hours=1),
+            args=[config, poller],
+            id="housekeeping",
+            name="housekeeping",
+            next_run_time=now + timedelta(minutes=1),
+        )
+        if config["metrics.port"]:
+            from monitor import metrics
+
+            metrics.serve(config["metrics.host"], config["metrics.port"], store.path)
+            poller.on_outcome = metrics.record
         scheduler.start()
         log.info(
             "started feeds=%d watches=%d database=%s", len(feeds), len(config.watches), store.path

@@ -15,6 +15,12 @@ from sqlite_utils.migrations import Migrations
 MIGRATIONS = Migrations("monitor")
 
 
+def known_migrations() -> set[str]:
+    """The names of every migration this version has (sqlite-utils 4.2 has no public
+    accessor for the registered list, so this reads it in one place)."""
+    return {migration.name for migration in MIGRATIONS._migrations}
+
+
 @MIGRATIONS()
 def m001_initial(db: Database) -> None:
     t = _table
@@ -147,3 +153,14 @@ def m003_review(db: Database) -> None:
         ["title", "summary", "content"], tokenize="trigram", create_triggers=True
     )
     _table(db, "hits").add_column("marked_at", str)
+
+
+@MIGRATIONS()
+def m004_operations(db: Database) -> None:
+    """Daemon state (heartbeat, last vacuum) and dead-feed flags."""
+    _table(db, "state").create({"key": str, "value": str}, pk="key")
+    feeds = _table(db, "feeds")
+    feeds.add_column("dead_reason", str)  # why the feed is flagged, NULL when healthy
+    feeds.add_column("dead_since", str)
+    # NULL: nothing to tell; 0: dead, warning owed; 1: warning sent; 2: recovery notice owed
+    feeds.add_column("dead_notified", int)

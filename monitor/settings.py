@@ -101,6 +101,30 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("email.timeout", "duration", "30s", "Deadline for one SMTP conversation."),
     Setting("email.max_backoff", "duration", "1h", "Longest wait between tries of an alert."),
+    Setting("email.operator", "list", [], "Who gets dead-feed warnings; default: `email.to`."),
+    Setting("metrics.port", "int", 0, "Port of the Prometheus endpoint; 0 turns it off.", 0),
+    Setting("metrics.host", "str", "127.0.0.1", "Address the Prometheus endpoint listens on."),
+    Setting(
+        "housekeeping.retention",
+        "duration",
+        "90d",
+        "Entries that never matched are deleted after this long (hits are kept).",
+    ),
+    Setting(
+        "housekeeping.dead_after", "duration", "1d", "A feed failing this long is flagged dead."
+    ),
+    Setting(
+        "housekeeping.silent_min",
+        "duration",
+        "12h",
+        "Shortest silence that can flag a feed, however busy it usually is.",
+    ),
+    Setting(
+        "health.max_age",
+        "duration",
+        "3m",
+        "`monitor health` fails when the daemon's heartbeat is older than this.",
+    ),
 )
 
 PASSWORD_ENV = "MONITOR_SMTP_PASSWORD"

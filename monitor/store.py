@@ -29,7 +29,21 @@ from sqlite_utils.db import Table
 
 from monitor.errors import StoreError
 from monitor.records import Entry, FeedConfig, FeedState, FetchResult, Match, ParsedFeed
-from monitor.schema import MIGRATIONS
+from monitor.schema import MIGRATIONS, known_migrations
+
+
+def _refuse_newer(db: Database, path: Path | str) -> None:
+    """A database migrated by a newer monitor would be damaged by this one: refuse it."""
+    if not _table(db, "_sqlite_migrations").exists():
+        return
+    known = known_migrations()
+    unknown = [m.name for m in MIGRATIONS.applied(db) if m.name not in known]
+    if unknown:
+        raise StoreError(
+            f"the database {path} was written by a newer monitor (schema {unknown[-1]});"
+            " this version cannot use it",
+            hint="upgrade monitor, or restore a backup made by this version",
+        )
 
 
 def _table(db: Database, name: str) -> Table:
@@ -75,6 +89,7 @@ class Store:
                 self.db.enable_wal()
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            _refuse_newer(self.db, path)
             MIGRATIONS.apply(self.db)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
@@ -82,6 +97,28 @@ class Store:
                 hint="check the `database` path in the config and that its folder is writable",
             ) from exc
         self.conn = conn
+
+    def get_state(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM state WHERE key = ?", [key]).fetchone()
+        return str(row[0]) if row else None
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+
+    def backup(self, target: Path) -> int:
+        """A consistent online copy (SQLite's backup API), safe while others write."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy = sqlite3.connect(str(target))
+        try:
+            self.conn.backup(copy)
+            return int(copy.execute("PRAGMA page_count").fetchone()[0])
+        finally:
+            copy.close()
 
     def close(self) -> None:
         self.conn.close()
@@ -314,7 +351,8 @@ class Store:
                 """
                 SELECT feeds.name, feeds.url, feeds.enabled, feeds.last_success_at,
                        feeds.last_error, feeds.last_error_at, feeds.failures,
-                       feeds.next_attempt_at, feeds.permanent_redirect,
+                       feeds.next_attempt_at, feeds.permanent_redirect, feeds.dead_reason,
+                       feeds.dead_since,
                        (SELECT count(*) FROM entries WHERE entries.feed_id = feeds.id) AS entries,
                        (SELECT count(*) FROM hits JOIN entries ON entries.id = hits.entry_id
                          WHERE entries.feed_id = feeds.id) AS hits

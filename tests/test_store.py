@@ -106,5 +106,5 @@ def test_migrations_are_recorded_and_not_run_twice(tmp_path: Path) -> None:
     Store(tmp_path / "m.db").close()
     store = Store(tmp_path / "m.db")
     names = [r["name"] for r in store.db.query("SELECT name FROM _sqlite_migrations")]
-    assert names == ["m001_initial", "m002_alerts", "m003_review"]
+    assert names == ["m001_initial", "m002_alerts", "m003_review", "m004_operations"]
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
