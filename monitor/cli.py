@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,11 +93,11 @@ def cli(ctx: click.Context, config_path: Path, verbose: int, quiet: bool, log_fo
     ctx.obj = config_path
 
 
-def _config(ctx: click.Context) -> Config:
+def config_of(ctx: click.Context) -> Config:
     return load(ctx.find_root().obj)
 
 
-def _store(config: Config) -> Store:
+def open_store(config: Config) -> Store:
     from monitor.alert import plans
 
     return Store(config.database, alerts=plans(config))
@@ -111,7 +110,7 @@ def check_config(ctx: click.Context) -> None:
 
     Example: monitor --config config/monitor.toml check-config
     """
-    config = _config(ctx)
+    config = config_of(ctx)
     enabled = len(config.enabled_feeds)
     click.echo(
         f"{config.path}: ok: {len(config.feeds)} feeds ({enabled} enabled), "
@@ -131,8 +130,8 @@ def run(ctx: click.Context) -> None:
     """
     from monitor.schedule import run_daemon
 
-    config = _config(ctx)
-    store = _store(config)
+    config = config_of(ctx)
+    store = open_store(config)
     try:
         asyncio.run(run_daemon(config, store))
     finally:
@@ -150,8 +149,8 @@ def poll(ctx: click.Context) -> None:
     """
     from monitor.alert import deliver
 
-    config = _config(ctx)
-    store = _store(config)
+    config = config_of(ctx)
+    store = open_store(config)
     feeds = config.enabled_feeds
     started = time.monotonic()
     show_bar = sys.stderr.isatty()
@@ -196,8 +195,8 @@ def hits(
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
-    config = _config(ctx)
-    store = _store(config)
+    config = config_of(ctx)
+    store = open_store(config)
     found_since = utcnow() - since if since else None
     filters = HitFilter(watch=watch, status=status, search=search, found_since=found_since)
     rows = find_hits(store, filters, limit=limit)
@@ -218,8 +217,8 @@ def show(ctx: click.Context, hit_id: int) -> None:
 
     Example: monitor show 12
     """
-    config = _config(ctx)
-    store = _store(config)
+    config = config_of(ctx)
+    store = open_store(config)
     row = store.hit(hit_id)
     store.close()
     if row is None:
@@ -240,8 +239,8 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
 
     Example: monitor feeds --json
     """
-    config = _config(ctx)
-    store = _store(config)
+    config = config_of(ctx)
+    store = open_store(config)
     store.sync_feeds(list(config.feeds))
     rows = store.feeds_health()
     store.close()
@@ -264,11 +263,11 @@ def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) 
     """
     from monitor.match import Matcher
 
-    config = _config(ctx)
+    config = config_of(ctx)
     watches = [_pick_watch(config, watch_name)] if watch_name else list(config.watches)
     matcher = Matcher(watches)
     names = [w.name for w in watches]
-    store = _store(config)
+    store = open_store(config)
     totals = {"entries": 0, "new": 0, "unmatched": 0, "rematched": 0}
     now = utcnow()
     try:
@@ -302,7 +301,7 @@ def eval_command(ctx: click.Context, file: Any, watch_name: str | None, as_json:
     from monitor.evaluate import evaluate, read_items, text_report
     from monitor.match import Matcher
 
-    config = _config(ctx)
+    config = config_of(ctx)
     watch = _pick_watch(config, watch_name)
     problems: list[str] = []
     items = read_items(file, problems)
@@ -335,8 +334,8 @@ def mark(ctx: click.Context, hit_id: int, status: str, note: str | None) -> None
     """
     from monitor.review import mark as set_mark
 
-    config = _config(ctx)
-    store = _store(config)
+    config = config_of(ctx)
+    store = open_store(config)
     try:
         if not set_mark(store, hit_id, status, note, utcnow()):
             raise click.ClickException(f"no hit with id {hit_id}; `monitor hits` lists them")
@@ -381,8 +380,8 @@ def export(
     """
     from monitor import export as exporter
 
-    config = _config(ctx)
-    store = _store(config)
+    config = config_of(ctx)
+    store = open_store(config)
     found_since = utcnow() - since if since else None
     rows = find_hits(
         store, HitFilter(watch=watch, status=status, found_since=found_since), limit=None
@@ -410,159 +409,14 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     """
     from monitor.web import serve as run_server
 
-    config = _config(ctx)
+    config = config_of(ctx)
     click.echo(f"review page on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     run_server(config, host, port)
 
 
-@cli.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per alert.")
-@click.option(
-    "--state", type=click.Choice(["pending", "sent", "failed", "folded"]), help="Only these."
-)
-@click.pass_context
-def outbox(ctx: click.Context, as_json: bool, state: str | None) -> None:
-    """Alerts: pending, sent and failed, with attempts and the last error.
-
-    Example: monitor outbox --state failed
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    from monitor import outbox as queue
-
-    config = _config(ctx)
-    store = _store(config)
-    rows = queue.listing(store, state)
-    store.close()
-    click.echo(render.outbox_json(rows) if as_json else render.outbox_table(rows, config.timezone))
-
-
-@outbox.command("send")
-@click.pass_context
-def outbox_send(ctx: click.Context) -> None:
-    """Deliver every pending alert now, ignoring the wait after failures.
-
-    Example: monitor outbox send
-    """
-    from monitor.alert import deliver
-
-    config = _config(ctx)
-    store = _store(config)
-    try:
-        report = deliver(config, store, utcnow(), force=True)
-    finally:
-        store.close()
-    click.echo(report.summary())
-    if report.retry or report.failed:
-        raise click.exceptions.Exit(1)
-
-
-@outbox.command("retry")
-@click.argument("alert_id", type=int)
-@click.pass_context
-def outbox_retry(ctx: click.Context, alert_id: int) -> None:
-    """Queue a failed alert again; it goes out with the next delivery.
-
-    Example: monitor outbox retry 7
-    """
-    from monitor import outbox as queue
-
-    config = _config(ctx)
-    store = _store(config)
-    try:
-        if not queue.retry(store, alert_id):
-            raise click.ClickException(
-                f"no failed alert with id {alert_id}; `monitor outbox --state failed` lists them"
-            )
-    finally:
-        store.close()
-    click.echo(f"alert {alert_id} is pending again; `monitor outbox send` delivers it now")
-
-
-@cli.command("test-email")
-@click.pass_context
-def test_email(ctx: click.Context) -> None:
-    """Send one test message the way alerts go, and show what the server said.
-
-    Example: monitor test-email
-    """
-    from monitor.alert import transport
-    from monitor.message import test_message
-
-    config = _config(ctx)
-    via = transport(config)
-    recipients = tuple(config["email.to"])
-    if config["email.smtp_host"] and not recipients:
-        raise click.ClickException("email.to is empty: name at least one recipient")
-    msg = test_message(
-        sender=config["email.from"],
-        recipients=recipients,
-        prefix=config["email.subject_prefix"],
-        now=utcnow(),
-    )
-    with via.session() as session:
-        answer = session.send(msg, list(recipients))
-    click.echo(f"{via.describe}: {answer}")
-
-
-@cli.command()
-@click.pass_context
-def health(ctx: click.Context) -> None:
-    """Exit 0 when the daemon's heartbeat is recent and the database writable.
-
-    Otherwise exit 1 with one line saying why. For HEALTHCHECK and monitoring.
-
-    Example: monitor health
-    """
-    from monitor import decide
-
-    config = _config(ctx)
-    store = _store(config)
-    now = utcnow()
-    try:
-        store.set_state("health_checked_at", now.isoformat(timespec="seconds"))
-        beat = store.get_state("heartbeat_at")
-    except sqlite3.Error as exc:
-        raise click.ClickException(f"unhealthy: the database is not writable: {exc}") from exc
-    finally:
-        store.close()
-    reason = decide.health(
-        datetime.fromisoformat(beat) if beat else None, now, config["health.max_age"]
-    )
-    if reason:
-        raise click.ClickException(f"unhealthy: {reason}")
-    click.echo(f"ok: heartbeat {beat}, database writable")
-
-
-@cli.group()
-def db() -> None:
-    """The database: backups.
-
-    Example: monitor db backup /backups/monitor-$(date +%F).db
-    """
-
-
-@db.command("backup")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_context
-def db_backup(ctx: click.Context, path: Path) -> None:
-    """Copy the database to PATH while the daemon runs (SQLite's online backup).
-
-    The copy is consistent. To restore: stop the daemon, copy the file back over the
-    database, start the daemon.
-
-    Example: monitor db backup /backups/monitor.db
-    """
-    config = _config(ctx)
-    if path.exists():
-        raise click.ClickException(f"{path} exists; choose a new file name")
-    store = _store(config)
-    try:
-        pages = store.backup(path)
-    finally:
-        store.close()
-    click.echo(f"backed up {config.database} to {path} ({pages} pages)")
-
-
 def main() -> None:
     cli(prog_name="monitor")
+
+
+# The service commands (outbox, test-email, health, db) live in their own module.
+from monitor import cli_service  # noqa: E402, F401

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.alert import deliver
-from monitor.cli import _store, cli
+from monitor.cli import cli, open_store
 from monitor.config import load
 from monitor.pipeline import utcnow
 from tests.conftest import FIXTURE_FEEDS, FeedServer, wait_for, write_config
@@ -135,7 +135,7 @@ def test_a_digest_arrives_at_its_time(
     )
     assert "alerts: 0 sent" in run(config, "poll")  # not its time yet
     loaded = load(config)
-    store = _store(loaded)
+    store = open_store(loaded)
     try:
         assert deliver(loaded, store, utcnow() + timedelta(hours=6)).sent == 0
         report = deliver(loaded, store, utcnow() + timedelta(hours=13))  # time passed in

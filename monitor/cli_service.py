@@ -1,0 +1,165 @@
+"""Commands for running monitor as a service: the alert outbox, test-email, health, db.
+
+They register on the ``cli`` group of ``monitor.cli``, which imports this module.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from monitor import render
+from monitor.cli import cli, config_of, open_store
+from monitor.pipeline import utcnow
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per alert.")
+@click.option(
+    "--state", type=click.Choice(["pending", "sent", "failed", "folded"]), help="Only these."
+)
+@click.pass_context
+def outbox(ctx: click.Context, as_json: bool, state: str | None) -> None:
+    """Alerts: pending, sent and failed, with attempts and the last error.
+
+    Example: monitor outbox --state failed
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor import outbox as queue
+
+    config = config_of(ctx)
+    store = open_store(config)
+    rows = queue.listing(store, state)
+    store.close()
+    click.echo(render.outbox_json(rows) if as_json else render.outbox_table(rows, config.timezone))
+
+
+@outbox.command("send")
+@click.pass_context
+def outbox_send(ctx: click.Context) -> None:
+    """Deliver every pending alert now, ignoring the wait after failures.
+
+    Example: monitor outbox send
+    """
+    from monitor.alert import deliver
+
+    config = config_of(ctx)
+    store = open_store(config)
+    try:
+        report = deliver(config, store, utcnow(), force=True)
+    finally:
+        store.close()
+    click.echo(report.summary())
+    if report.retry or report.failed:
+        raise click.exceptions.Exit(1)
+
+
+@outbox.command("retry")
+@click.argument("alert_id", type=int)
+@click.pass_context
+def outbox_retry(ctx: click.Context, alert_id: int) -> None:
+    """Queue a failed alert again; it goes out with the next delivery.
+
+    Example: monitor outbox retry 7
+    """
+    from monitor import outbox as queue
+
+    config = config_of(ctx)
+    store = open_store(config)
+    try:
+        if not queue.retry(store, alert_id):
+            raise click.ClickException(
+                f"no failed alert with id {alert_id}; `monitor outbox --state failed` lists them"
+            )
+    finally:
+        store.close()
+    click.echo(f"alert {alert_id} is pending again; `monitor outbox send` delivers it now")
+
+
+@cli.command("test-email")
+@click.pass_context
+def test_email(ctx: click.Context) -> None:
+    """Send one test message the way alerts go, and show what the server said.
+
+    Example: monitor test-email
+    """
+    from monitor.alert import transport
+    from monitor.message import test_message
+
+    config = config_of(ctx)
+    via = transport(config)
+    recipients = tuple(config["email.to"])
+    if config["email.smtp_host"] and not recipients:
+        raise click.ClickException("email.to is empty: name at least one recipient")
+    msg = test_message(
+        sender=config["email.from"],
+        recipients=recipients,
+        prefix=config["email.subject_prefix"],
+        now=utcnow(),
+    )
+    with via.session() as session:
+        answer = session.send(msg, list(recipients))
+    click.echo(f"{via.describe}: {answer}")
+
+
+@cli.command()
+@click.pass_context
+def health(ctx: click.Context) -> None:
+    """Exit 0 when the daemon's heartbeat is recent and the database writable.
+
+    Otherwise exit 1 with one line saying why. For HEALTHCHECK and monitoring.
+
+    Example: monitor health
+    """
+    from monitor import decide
+
+    config = config_of(ctx)
+    store = open_store(config)
+    now = utcnow()
+    try:
+        store.set_state("health_checked_at", now.isoformat(timespec="seconds"))
+        beat = store.get_state("heartbeat_at")
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"unhealthy: the database is not writable: {exc}") from exc
+    finally:
+        store.close()
+    reason = decide.health(
+        datetime.fromisoformat(beat) if beat else None, now, config["health.max_age"]
+    )
+    if reason:
+        raise click.ClickException(f"unhealthy: {reason}")
+    click.echo(f"ok: heartbeat {beat}, database writable")
+
+
+@cli.group()
+def db() -> None:
+    """The database: backups.
+
+    Example: monitor db backup /backups/monitor-$(date +%F).db
+    """
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def db_backup(ctx: click.Context, path: Path) -> None:
+    """Copy the database to PATH while the daemon runs (SQLite's online backup).
+
+    The copy is consistent. To restore: stop the daemon, copy the file back over the
+    database, start the daemon.
+
+    Example: monitor db backup /backups/monitor.db
+    """
+    config = config_of(ctx)
+    if path.exists():
+        raise click.ClickException(f"{path} exists; choose a new file name")
+    store = open_store(config)
+    try:
+        pages = store.backup(path)
+    finally:
+        store.close()
+    click.echo(f"backed up {config.database} to {path} ({pages} pages)")
