@@ -108,3 +108,16 @@ def test_migrations_are_recorded_and_not_run_twice(tmp_path: Path) -> None:
     names = [r["name"] for r in store.db.query("SELECT name FROM _sqlite_migrations")]
     assert names == ["m001_initial", "m002_alerts", "m003_review", "m004_operations"]
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_the_search_index_holds_hit_entries_and_follows_their_edits(store: Store) -> None:
+    def found(word: str) -> list[int]:
+        sql = "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?"
+        return [row[0] for row in store.conn.execute(sql, [f'"{word}"'])]
+
+    record(store, ALL, entry("a", "Truppenentsendung nach Kursk"))
+    parsed = ParsedFeed(((entry("b", "Bundesliga am Wochenende"), ()),))
+    store.record_poll(ALL, OK, parsed, error=None, next_attempt_at=NOW, now=NOW)
+    assert found("entsendung") == [1] and found("bundesliga") == []  # no hit, not indexed
+    record(store, ALL, entry("a", "Kampftruppen an der Front"), now=NOW + timedelta(hours=1))
+    assert found("entsendung") == [] and found("kampftruppen") == [1]
