@@ -19,7 +19,9 @@ from monitor.pipeline import utcnow
 @cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per alert.")
 @click.option(
-    "--state", type=click.Choice(["pending", "sent", "failed", "folded"]), help="Only these."
+    "--state",
+    type=click.Choice(["pending", "sending", "sent", "failed", "folded"]),
+    help="Only these.",
 )
 @click.pass_context
 def outbox(ctx: click.Context, as_json: bool, state: str | None) -> None:

@@ -3,10 +3,13 @@
 Rows are written by ``store`` in the same transaction as their hit (kind ``immediate``
 or ``digest``); ``alert.deliver`` takes them from here. States:
 
-    pending --sent--> sent
-       |  \\--4xx, server down--> pending (attempts + 1, next_attempt_at later)
-       |   \\--5xx--> failed --`monitor outbox retry ID`--> pending
-       \\--over email.max_per_hour--> folded into the digest (or re-queued as a digest)
+    pending --claimed by a round--> sending --accepted--> sent
+                                       |  \\--4xx, server down--> pending (attempts + 1,
+                                       |                          next_attempt_at later)
+                                       |   \\--5xx--> failed --`outbox retry ID`--> pending
+                                       \\--over email.max_per_hour--> folded into the digest
+                                          (or pending again, as a digest alert)
+    sending, its round died --lease over--> claimed again (the one window for a duplicate)
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from monitor.message import AlertItem
 from monitor.review import story
 from monitor.store import Store, from_iso, iso
 
+LEASE = timedelta(minutes=10)  # how long a claimed alert is left to the round that took it
 ALERT_SELECT = """
 SELECT alerts.id AS alert_id, alerts.kind, alerts.state, alerts.recipients, alerts.attempts,
        alerts.last_error, alerts.next_attempt_at, alerts.created_at, alerts.sent_at,
@@ -41,16 +45,32 @@ def due(
     created_by: datetime | None = None,
     force: bool = False,
 ) -> list[dict[str, Any]]:
-    """Pending alerts of ``kind`` whose backoff has passed (all of them with ``force``)."""
-    sql = ALERT_SELECT + " WHERE alerts.state = 'pending' AND alerts.kind = ?"
-    params: list[Any] = [kind]
+    """Claim the alerts of ``kind`` that are due, and return them.
+
+    Due: pending and past their backoff (all pending ones with ``force``), or claimed by
+    a round that died (its lease ran out). Claiming marks them ``sending`` with a lease
+    of ``LEASE``, in one IMMEDIATE transaction, so a daemon and a `monitor poll` running
+    at the same moment never send the same alert twice.
+    """
+    pending = "alerts.state = 'pending'"
     if not force:
-        sql += " AND (alerts.next_attempt_at IS NULL OR alerts.next_attempt_at <= ?)"
-        params.append(iso(now))
+        pending += " AND (alerts.next_attempt_at IS NULL OR alerts.next_attempt_at <= :now)"
+    sql = (
+        ALERT_SELECT
+        + f" WHERE alerts.kind = :kind AND (({pending})"
+        + " OR (alerts.state = 'sending' AND alerts.next_attempt_at <= :now))"
+    )
+    params: dict[str, Any] = {"kind": kind, "now": iso(now)}
     if created_by is not None:
-        sql += " AND alerts.created_at <= ?"
-        params.append(iso(created_by))
-    return list(store.db.query(sql + " ORDER BY alerts.id", params))
+        sql += " AND alerts.created_at <= :created_by"
+        params["created_by"] = iso(created_by)
+    with store.write() as db:
+        rows = list(db.query(sql + " ORDER BY alerts.id", params))
+        db.conn.executemany(
+            "UPDATE alerts SET state = 'sending', next_attempt_at = ? WHERE id = ?",
+            [(iso(now + LEASE), row["alert_id"]) for row in rows],
+        )
+    return rows
 
 
 def sent_since(store: Store, since: datetime) -> int:
@@ -72,7 +92,11 @@ def fold_into_digest(store: Store, alert_ids: list[int]) -> None:
             if has_digest:
                 db.execute("UPDATE alerts SET state = 'folded' WHERE id = ?", [alert_id])
             else:
-                db.execute("UPDATE alerts SET kind = 'digest' WHERE id = ?", [alert_id])
+                db.execute(
+                    "UPDATE alerts SET kind = 'digest', state = 'pending',"
+                    " next_attempt_at = NULL WHERE id = ?",
+                    [alert_id],
+                )
 
 
 def mark_sent(
@@ -102,7 +126,8 @@ def mark_retry(
             )
             wait = decide.backoff(attempts, timedelta(minutes=1), max_backoff)
             db.execute(
-                "UPDATE alerts SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                "UPDATE alerts SET state = 'pending', attempts = ?, last_error = ?,"
+                " next_attempt_at = ? WHERE id = ?",
                 [attempts, error, iso(now + wait), alert_id],
             )
 

@@ -284,3 +284,27 @@ def test_killed_daemon_restarts_without_sending_twice(
     assert second.returncode == 0, output
     assert len(smtp.messages) == HITS
     assert {r["state"] for r in outbox(config)} == {"sent"}
+
+
+def test_two_rounds_at_once_never_send_one_alert_twice(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A daemon and a `monitor poll` may deliver at the same moment: claims decide."""
+    from monitor import outbox as queue
+
+    config = config_for(tmp_path, feed_server, 'to = ["reader@example.org"]\nmode = "digest"\n')
+    run(config, "poll")  # digest mode: the alerts wait
+    loaded = load(config)
+    first, second = open_store(loaded), open_store(loaded)
+    later = utcnow() + timedelta(days=1)
+    try:
+        claimed = queue.due(first, "digest", later)
+        assert len(claimed) == HITS
+        assert queue.due(second, "digest", later) == []  # the other round gets nothing
+        assert {r["state"] for r in outbox(config)} == {"sending"}
+        # The first round dies without a word; after the lease the alerts are due again.
+        again = queue.due(second, "digest", later + queue.LEASE + timedelta(seconds=1))
+        assert sorted(r["alert_id"] for r in again) == sorted(r["alert_id"] for r in claimed)
+    finally:
+        first.close()
+        second.close()
