@@ -391,7 +391,12 @@ def export(
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8", newline="")
+        try:
+            output.write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot write {output}: {exc.strerror}; check that its folder exists"
+            ) from exc
         click.echo(f"{len(rows)} hits written to {output}", err=True)
 
 

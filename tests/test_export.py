@@ -101,3 +101,9 @@ def test_json_export_and_filters(polled: Path) -> None:
     assert len(everything) == 10
     assert json.loads(run(polled, "export", "--format", "json", "--watch", "nope")) == []
     assert len(json.loads(run(polled, "export", "--format", "json", "--since", "1h"))) == 10
+
+
+def test_an_unwritable_output_is_one_clear_line(polled: Path, tmp_path: Path) -> None:
+    out = run(polled, "export", "-o", str(tmp_path / "missing" / "hits.csv"), code=1)
+    assert "Error: cannot write" in out and "check that its folder exists" in out
+    assert "Traceback" not in out
