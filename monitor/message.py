@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -59,7 +59,6 @@ class AlertItem:
     related: tuple[Related, ...] = ()
     thread_key: str | None = None  # entry key of the story's first hit, when known
     created_at: datetime | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def one_line(text: str, limit: int = 200) -> str:
