@@ -18,7 +18,7 @@ from typing import Any
 
 from monitor import decide
 from monitor.config import Config
-from monitor.errors import ParseError
+from monitor.errors import ParseError, StoreError
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.records import FeedConfig, FeedOutcome, ParsedFeed
 from monitor.store import Store
@@ -101,9 +101,14 @@ class Poller:
         next_at = decide.next_attempt(
             failures, feed.interval, self.config["schedule.max_backoff"], now, fetched.retry_after
         )
-        new_entries, new_hits = self.store.record_poll(
-            feed, fetched, parsed, error=error, next_attempt_at=next_at, now=now
-        )
+        try:
+            new_entries, new_hits = self.store.record_poll(
+                feed, fetched, parsed, error=error, next_attempt_at=next_at, now=now
+            )
+        except StoreError as exc:
+            # Nothing was written, the feed's ETag included: the next poll fetches it again.
+            log.error("store_error feed=%s error=%r", feed.name, str(exc))
+            return FeedOutcome(feed.name, "error", error=str(exc), elapsed=fetched.elapsed)
         warnings = parsed.warnings if parsed else ()
         outcome = FeedOutcome(
             feed=feed.name,

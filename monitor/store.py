@@ -125,8 +125,18 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Database]:
-        """One write transaction, begun IMMEDIATE so it never fails half-way on a lock."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """One write transaction, begun IMMEDIATE so it never fails half-way on a lock.
+
+        If another process holds the write lock for longer than the busy timeout, this
+        raises ``StoreError`` before anything was written.
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"the database {self.path} stayed locked by another process: {exc}",
+                hint="is a long command (rescan, backup) running? try again when it ends",
+            ) from exc
         try:
             with self.db.atomic():
                 yield self.db

@@ -121,3 +121,19 @@ def test_the_search_index_holds_hit_entries_and_follows_their_edits(store: Store
     assert found("entsendung") == [1] and found("bundesliga") == []  # no hit, not indexed
     record(store, ALL, entry("a", "Kampftruppen an der Front"), now=NOW + timedelta(hours=1))
     assert found("entsendung") == [] and found("kampftruppen") == [1]
+
+
+def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(tmp_path: Path, store: Store) -> None:
+    from monitor.errors import StoreError
+
+    impatient = Store(tmp_path / "monitor.db", busy_timeout=0.2)
+    holder = sqlite3.connect(tmp_path / "monitor.db")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError, match="stayed locked by another process"):
+            record(impatient, ALL, entry("a", "Title"))
+    finally:
+        holder.rollback()
+        holder.close()
+    assert record(impatient, ALL, entry("a", "Title")) == (1, 1)  # nothing was half-written
+    impatient.close()
