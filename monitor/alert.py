@@ -133,7 +133,7 @@ def deliver(
                     raise
     except TransientMailError as exc:  # the session itself failed: nothing more this round
         left = [row["alert_id"] for batch in pending for row in batch]
-        if (exc.session and left) or left:
+        if left:
             outbox.mark_retry(store, left, str(exc), now, config["email.max_backoff"])
             report.retry += len(left)
         report.errors.append(str(exc))
