@@ -219,3 +219,26 @@ def test_basic_auth(polled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert client.get("/").status_code == 401
         assert client.get("/", auth=("reader", "wrong")).status_code == 401
         assert client.get("/", auth=("reader", "pw")).status_code == 200
+
+
+def test_paging(tmp_path: Path, feed_server: FeedServer) -> None:
+    items = "".join(
+        f"<item><title>North Korea sends troops to Russia, report {n}</title>"
+        f"<link>https://x.example/{n}</link><pubDate>Thu, 27 Feb 2025 {n // 60:02d}:{n % 60:02d}"
+        ":00 +0000</pubDate></item>"
+        for n in range(60)
+    )
+    feed_server.files["many.xml"] = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>m</title>{items}</channel></rss>'
+    ).encode()
+    config = write_config(tmp_path, {"many": feed_server.url("/feeds/many.xml")})
+    assert CliRunner().invoke(cli, ["--config", str(config), "-q", "poll"]).exit_code == 0
+    with LiveServer(config) as live, httpx.Client(base_url=live.url) as client:
+        first = client.get("/").text
+        assert "60 hits, 1–50 shown" in first and "older →" in first and "← newer" not in first
+        titles = re.findall(r'class="headline" href="/hits/\d+">([^<]+)<', first)
+        assert len(titles) == 50 and titles[0].endswith("report 59")
+        second = client.get("/", params={"page": 2}).text
+        rest = re.findall(r'class="headline" href="/hits/\d+">([^<]+)<', second)
+        assert len(rest) == 10 and rest[-1].endswith("report 0") and "← newer" in second
+        assert not set(titles) & set(rest)
