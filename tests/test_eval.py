@@ -19,7 +19,8 @@ DATA = ROOT / "tests" / "data"
 FLOORS = {
     "nk_dev.jsonl": {"precision": 0.99, "recall": 0.99},
     "nk_validation.jsonl": {"precision": 0.99, "recall": 0.96},
-    "nk_test.jsonl": {"precision": 0.99, "recall": 0.91},
+    "nk_test.jsonl": {"precision": 0.99, "recall": 0.92},
+    "nk_holdout2.jsonl": {"precision": 0.99, "recall": 0.92},
 }
 
 
