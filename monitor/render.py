@@ -175,6 +175,8 @@ def hit_detail(row: dict[str, Any], tz: ZoneInfo, mark: Callable[[str], str]) ->
     if row.get("note"):
         lines.append(f"note:       {row['note']}")
     lines += ["", highlighted(row["summary"], terms, mark)]
+    if row.get("content"):
+        lines += ["", highlighted(row["content"], terms, mark)]  # the feed's full text
     return "\n".join(lines)
 
 

@@ -93,6 +93,9 @@ def test_show_highlights_the_matched_words(fixture_config: Path) -> None:
     out = invoke(fixture_config, "show", str(hit["id"]))
     assert "[쿠르스크]" in out and "[북한군]" in out and "[생포돼]" in out
     assert "north-korea:" in out and "personnel:" in out and "war:" in out
+    seed = next(h for h in hits_json(fixture_config) if "weitere Soldaten" in str(h["title"]))
+    full = invoke(fixture_config, "show", str(seed["id"]))
+    assert "zweite größere [Truppenentsendung]" in full  # the full text, from content:encoded
     result = CliRunner().invoke(cli, ["--config", str(fixture_config), "show", "99999"])
     assert result.exit_code == 1 and "no hit with id 99999" in result.output
 
