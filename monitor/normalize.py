@@ -16,13 +16,13 @@ from selectolax.lexbor import LexborHTMLParser
 
 from monitor.parse import RawEntry
 from monitor.records import Entry
+from monitor.terms import INVISIBLE
 
 # Query parameters that only say where a click came from; removed from links.
 TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "ocid"}
 )
 TRACKING_PREFIXES = ("utm_", "wt_", "wt.", "at_", "ns_")
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPACES = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
 
@@ -39,7 +39,7 @@ def plain_text(value: str, *, is_html: bool) -> str:
         value = tree.text(separator=" ") if tree.body is not None else value
     if "&" in value and _ENTITY.search(value):
         value = html.unescape(value)  # double-escaped titles are common in real feeds
-    value = unicodedata.normalize("NFC", value.translate(_INVISIBLE))
+    value = unicodedata.normalize("NFC", value.translate(INVISIBLE))
     return _SPACES.sub(" ", value).strip()
 
 

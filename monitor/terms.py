@@ -26,7 +26,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_DROP = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+# Soft hyphen and zero-width characters: invisible, and they split words. Dropped.
+INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPELL_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _NON_WORD = re.compile(r"[\W_]+")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -87,7 +88,7 @@ PARTICLES = (
 
 def fold(text: str) -> str:
     """The matching form of a text: see the module docstring."""
-    text = unicodedata.normalize("NFKC", text.translate(_DROP)).casefold().translate(_SPELL_OUT)
+    text = unicodedata.normalize("NFKC", text.translate(INVISIBLE)).casefold().translate(_SPELL_OUT)
     return _NON_WORD.sub(" ", text).strip()
 
 
