@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from tabulate import tabulate
 
+from monitor.export import neutralise
 from monitor.terms import highlight_spans, snippet
 
 HIT_FIELDS = (
@@ -82,11 +83,13 @@ def hits_json(rows: list[dict[str, Any]]) -> str:
 
 
 def hits_csv(rows: list[dict[str, Any]]) -> str:
+    """``monitor hits --csv``: feed text is neutralised as in ``export`` (no formulas)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=HIT_FIELDS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "matched": "; ".join(row["matched"])})
+        values = {**row, "matched": "; ".join(row["matched"])}
+        writer.writerow({k: neutralise(values[k]) for k in HIT_FIELDS})
     return out.getvalue()
 
 

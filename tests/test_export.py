@@ -107,3 +107,9 @@ def test_an_unwritable_output_is_one_clear_line(polled: Path, tmp_path: Path) ->
     out = run(polled, "export", "-o", str(tmp_path / "missing" / "hits.csv"), code=1)
     assert "Error: cannot write" in out and "check that its folder exists" in out
     assert "Traceback" not in out
+
+
+def test_hits_csv_neutralises_formulas_too(polled: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO(run(polled, "hits", "--csv", "--limit", "100"))))
+    formula = next(r for r in rows if "HYPERLINK" in r["title"])
+    assert formula["title"].startswith("'=HYPERLINK")
