@@ -51,3 +51,14 @@ def test_the_shipped_config_sets_only_documented_keys() -> None:
 def test_the_two_commands_are_the_readme_setup() -> None:
     assert "make run " in README and "make test " in README
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_example_config_shows_every_setting() -> None:
+    """Each key of the settings table stands in config/monitor.toml, set or commented."""
+    shipped = (ROOT / "config" / "monitor.toml").read_text(encoding="utf-8")
+    sections = re.split(r"^\[(\w+)\]\s*$", shipped, flags=re.MULTILINE)
+    by_section = {"": sections[0], **dict(zip(sections[1::2], sections[2::2], strict=True))}
+    for setting in SETTINGS:
+        section, _, key = setting.key.rpartition(".")
+        text = by_section.get(section, "")
+        assert re.search(rf"^#?\s*{re.escape(key)}\s*=", text, re.MULTILINE), setting.key
