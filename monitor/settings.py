@@ -51,6 +51,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch.max_bytes", "int", 10_000_000, "Largest feed body kept, after gzip.", 1024),
     Setting("fetch.max_redirects", "int", 5, "Redirects followed before giving up.", 0),
     Setting("fetch.user_agent", "str", USER_AGENT, "User-Agent header sent to feed servers."),
+    Setting(
+        "fetch.allow_networks",
+        "list",
+        [],
+        "Private or local networks (CIDR) a feed may resolve or redirect to; a feed's own"
+        " configured host is always allowed.",
+    ),
     Setting("parse.workers", "int", 0, "Parser processes; 0 means one per CPU core.", 0),
     Setting("parse.timeout", "duration", "20s", "Time one feed may take to parse."),
     Setting("parse.memory_mb", "int", 1024, "Memory limit of a parser process, in MiB.", 64),
@@ -102,6 +109,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("email.timeout", "duration", "30s", "Deadline for one SMTP conversation."),
     Setting("email.max_backoff", "duration", "1h", "Longest wait between tries of an alert."),
     Setting("email.operator", "list", [], "Who gets dead-feed warnings; default: `email.to`."),
+    Setting(
+        "web.allowed_hosts",
+        "list",
+        [],
+        "Extra Host names the review page answers to (a reverse proxy's); 127.0.0.1,"
+        " localhost, [::1] and the `--host` value always are.",
+    ),
     Setting("metrics.port", "int", 0, "Port of the Prometheus endpoint; 0 turns it off.", 0),
     Setting("metrics.host", "str", "127.0.0.1", "Address the Prometheus endpoint listens on."),
     Setting(
