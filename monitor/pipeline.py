@@ -56,9 +56,11 @@ class Poller:
         self.in_flight: set[asyncio.Task[Any]] = set()  # polls and alert rounds
         self.on_new_hits: Callable[[], None] | None = None  # the daemon: deliver soon
         self.on_outcome: Callable[[FeedOutcome], None] | None = None  # the daemon: metrics
+        self.store_failing = False  # the last write failed: the next good one clears the note
 
     async def __aenter__(self) -> Poller:
         self.store.sync_feeds(list(self.config.feeds))
+        self.store_failing = self.store.write_failure() is not None  # left by an earlier run
         self.parsers = ParserPool(
             self.config.watches,
             workers=self.config["parse.workers"],
@@ -102,21 +104,21 @@ class Poller:
             failures, feed.interval, self.config["schedule.max_backoff"], now, fetched.retry_after
         )
         try:
-            new_entries, new_hits = self.store.record_poll(
+            recorded = self.store.record_poll(
                 feed, fetched, parsed, error=error, next_attempt_at=next_at, now=now
             )
         except StoreError as exc:
             # Nothing was written, the feed's ETag included: the next poll fetches it again.
-            log.error("store_error feed=%s error=%r", feed.name, str(exc))
-            return FeedOutcome(feed.name, "error", error=str(exc), elapsed=fetched.elapsed)
-        warnings = parsed.warnings if parsed else ()
+            return self._store_failed(feed, exc, fetched.elapsed, now)
+        if self.store_failing:
+            self.store_failing = not self.store.clear_write_failure()
         outcome = FeedOutcome(
             feed=feed.name,
             status="error" if error else fetched.status,
-            new_entries=new_entries,
-            new_hits=new_hits,
+            new_entries=recorded.new_entries,
+            new_hits=recorded.new_hits,
             error=error,
-            warnings=warnings,
+            warnings=(parsed.warnings if parsed else ()) + recorded.warnings,
             http_status=fetched.http_status,
             bytes=len(fetched.body),
             elapsed=fetched.elapsed,
@@ -124,8 +126,26 @@ class Poller:
         log_outcome(outcome, failures)
         if self.on_outcome is not None:
             self.on_outcome(outcome)
-        if new_hits and self.on_new_hits is not None:
+        if recorded.new_hits and self.on_new_hits is not None:
             self.on_new_hits()
+        return outcome
+
+    def _store_failed(
+        self, feed: FeedConfig, exc: StoreError, elapsed: float, now: datetime
+    ) -> FeedOutcome:
+        """A poll whose results could not be written: one ``store_error`` line, an error
+        outcome for the summary and the metrics, and a note ``monitor health`` reads."""
+        log.error(
+            "store_error feed=%s error=%r",
+            feed.name,
+            str(exc),
+            extra={"event": "store_error", "feed": feed.name, "error": str(exc)},
+        )
+        self.store_failing = True
+        self.store.note_write_failure(str(exc), now)
+        outcome = FeedOutcome(feed.name, "error", error=str(exc), elapsed=elapsed)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
         return outcome
 
     async def poll_due(self, feed: FeedConfig) -> FeedOutcome | None:

@@ -188,3 +188,31 @@ def m004_operations(db: Database) -> None:
     feeds.add_column("dead_since", str)
     # NULL: nothing to tell; 0: dead, warning owed; 1: warning sent; 2: recovery notice owed
     feeds.add_column("dead_notified", int)
+
+
+@MIGRATIONS()
+def m005_identity(db: Database) -> None:
+    """Entries recognised by their text as well as their id; feeds whose ids are unstable.
+
+    ``fingerprint`` is a hash of an entry's title and summary (``store.fingerprint``): a
+    feed that gives the same item a new guid on every request is still one entry. Only
+    recent entries are looked up by it, so only those are filled in here.
+    """
+    from monitor.store import fingerprint  # the one definition of the hash
+
+    entries = _table(db, "entries")
+    entries.add_column("fingerprint", str)
+    entries.create_index(["outlet", "fingerprint"])
+    since = db.execute("SELECT max(first_seen_at) FROM entries").fetchone()[0]
+    if since:
+        rows = db.execute(
+            "SELECT id, title, summary FROM entries WHERE first_seen_at >= date(?, '-7 days')",
+            [since],
+        ).fetchall()
+        db.conn.executemany(
+            "UPDATE entries SET fingerprint = ? WHERE id = ?",
+            [(fingerprint(title, summary), entry_id) for entry_id, title, summary in rows],
+        )
+    feeds = _table(db, "feeds")
+    feeds.add_column("renamed_polls", int)  # polls in a row where every entry had a new id
+    feeds.add_column("ids_unstable_since", str)  # set once the warning was given

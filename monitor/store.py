@@ -15,12 +15,13 @@ connection committed in between, whatever the busy timeout.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -46,6 +47,17 @@ def _refuse_newer(db: Database, path: Path | str) -> None:
         )
 
 
+def write_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """A failed write as one line: what SQLite said, and what to do about it."""
+    text = str(exc)
+    if "full" in text:
+        hint = f"free space on the disk that holds {path.parent} (df -h shows it); nothing"
+        hint += " was lost: what was stored before is intact, and the next poll tries again"
+    else:
+        hint = "check the disk and the file's permissions; `monitor health` reports it too"
+    return StoreError(f"cannot write to the database {path}: {text}", hint=hint)
+
+
 def _table(db: Database, name: str) -> Table:
     return cast(Table, db[name])
 
@@ -57,6 +69,29 @@ def iso(when: datetime | None) -> str | None:
 
 def from_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+WRITE_FAILURE = "write_failure"  # the state key of ``note_write_failure``
+#: How far back an entry's text identifies it when its id and link are new (see
+#: ``fingerprint``): a feed that renames its items on every request keeps them.
+SAME_TEXT_WINDOW = timedelta(days=7)
+#: Polls in a row in which every entry came back under a new id before the feed's ids
+#: are called unstable (once, as a warning).
+UNSTABLE_AFTER = 3
+
+
+def fingerprint(title: str, summary: str) -> str:
+    """An entry's text as a short hash: the same title and summary, the same fingerprint."""
+    return hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What ``Store.record_poll`` wrote: counts for the summary, and warnings for the log."""
+
+    new_entries: int
+    new_hits: int
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +145,35 @@ class Store:
                 [key, value],
             )
 
+    def note_write_failure(self, error: str, now: datetime) -> None:
+        """Leave word for ``monitor health`` that writes fail; when even this small write
+        fails, health's own write probe and the stale heartbeat tell instead."""
+        if self.get_state(WRITE_FAILURE) is not None:
+            return
+        note = json.dumps({"at": iso(now), "error": error})
+        try:
+            self.set_state(WRITE_FAILURE, note)
+        except StoreError:
+            # The write-ahead log may only need its space back: copy it into the database
+            # and start it over, then try once more.
+            with suppress(sqlite3.Error, StoreError):
+                self.conn.execute("PRAGMA wal_checkpoint(RESTART)")
+                self.set_state(WRITE_FAILURE, note)
+
+    def clear_write_failure(self) -> bool:
+        """Writes work again: remove the note. True when it is gone."""
+        try:
+            with self.write() as db:
+                db.execute("DELETE FROM state WHERE key = ?", [WRITE_FAILURE])
+        except StoreError:
+            return False
+        return True
+
+    def write_failure(self) -> dict[str, str] | None:
+        """Since when, and why, the daemon's writes have been failing; None when they work."""
+        value = self.get_state(WRITE_FAILURE)
+        return cast(dict[str, str], json.loads(value)) if value else None
+
     def backup(self, target: Path) -> int:
         """A consistent online copy (SQLite's backup API), safe while others write."""
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -128,7 +192,8 @@ class Store:
         """One write transaction, begun IMMEDIATE so it never fails half-way on a lock.
 
         If another process holds the write lock for longer than the busy timeout, this
-        raises ``StoreError`` before anything was written.
+        raises ``StoreError`` before anything was written; so does any SQLite error inside
+        the transaction or at its COMMIT (a full disk), after rolling it back.
         """
         try:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -140,28 +205,47 @@ class Store:
         try:
             with self.db.atomic():
                 yield self.db
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise write_error(self.path, exc) from exc
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        self.conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        # A failed COMMIT (disk full, I/O error) may already have ended the transaction.
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     # -- feeds ------------------------------------------------------------------------
 
     def sync_feeds(self, feeds: list[FeedConfig]) -> None:
-        """Make the feeds table agree with the config (by name); fetch state is kept."""
+        """Make the feeds table agree with the config (by name); fetch state is kept.
+
+        Writes only when something differs, so a command on an unchanged config (every
+        `monitor poll`) starts even when the database cannot be written just now."""
+        wanted = {(f.name, f.url, f.outlet, f.language, int(f.enabled)) for f in feeds}
+        stored = {
+            tuple(row)
+            for row in self.conn.execute(
+                "SELECT name, url, outlet, language, enabled FROM feeds WHERE enabled = 1"
+                " OR name IN (SELECT value FROM json_each(?))",
+                [json.dumps([f.name for f in feeds])],
+            )
+        }
+        if stored == wanted:
+            return
         with self.write() as db:
-            for feed in feeds:
-                _table(db, "feeds").upsert(
-                    {
-                        "name": feed.name,
-                        "url": feed.url,
-                        "outlet": feed.outlet,
-                        "language": feed.language,
-                        "enabled": int(feed.enabled),
-                    },
-                    pk="name",
-                    alter=False,
-                )
+            # Plain SQL: sqlite-utils' upsert probes the database by creating a table, and
+            # when that fails (a full disk) it falls back to INSERT OR IGNORE, which drops
+            # rows with NOT NULL columns without a word.
+            db.conn.executemany(
+                "INSERT INTO feeds (name, url, outlet, language, enabled) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET url = excluded.url, outlet = excluded.outlet,"
+                " language = excluded.language, enabled = excluded.enabled",
+                sorted(wanted),
+            )
             names = [f.name for f in feeds]
             db.execute(
                 f"UPDATE feeds SET enabled = 0 WHERE name NOT IN ({','.join('?' * len(names))})",
@@ -194,19 +278,26 @@ class Store:
         error: str | None,
         next_attempt_at: datetime,
         now: datetime,
-    ) -> tuple[int, int]:
+    ) -> Recorded:
         """Store what one poll found, the feed's new state and a fetch-log row, atomically.
 
-        Returns (new entries, new hits). An entry is new when this database has never
-        seen its key or its link for the same outlet, whatever its published date.
+        An entry is new when this database has never seen its key or its link for the
+        same outlet, whatever its published date, nor (within ``SAME_TEXT_WINDOW``) its
+        title and summary: a feed whose guids change on every request does not turn one
+        item into a new entry, hit and alert per poll.
         """
-        new_entries = new_hits = 0
+        new_entries = new_hits = renamed = 0
+        warnings: tuple[str, ...] = ()
+        entries = parsed.entries if parsed else ()
         with self.write() as db:
             feed_id = self.feed_id(feed.name)
-            for entry, matches in parsed.entries if parsed else ():
-                entry_id, is_new = self._upsert_entry(db, feed_id, feed.outlet, entry, now)
-                new_entries += is_new
+            for entry, matches in entries:
+                entry_id, how = self._upsert_entry(db, feed_id, feed.outlet, entry, now)
+                new_entries += how == "new"
+                renamed += how == "renamed"
                 new_hits += self._insert_hits(db, entry_id, matches, now)
+            if entries:
+                warnings = self._track_renames(db, feed, feed_id, renamed == len(entries), now)
             state: dict[str, Any] = {
                 "last_fetch_at": iso(now),
                 "next_attempt_at": iso(next_attempt_at),
@@ -239,27 +330,64 @@ class Store:
                     error,
                 ],
             )
-        return new_entries, new_hits
+        return Recorded(new_entries, new_hits, warnings)
+
+    def _track_renames(
+        self, db: Database, feed: FeedConfig, feed_id: int, all_renamed: bool, now: datetime
+    ) -> tuple[str, ...]:
+        """Count polls in a row where every entry came back under a new id; warn once."""
+        if not all_renamed:
+            db.execute(
+                "UPDATE feeds SET renamed_polls = 0, ids_unstable_since = NULL"
+                " WHERE id = ? AND (renamed_polls != 0 OR ids_unstable_since IS NOT NULL)",
+                [feed_id],
+            )
+            return ()
+        row = db.execute(
+            "UPDATE feeds SET renamed_polls = coalesce(renamed_polls, 0) + 1 WHERE id = ?"
+            " RETURNING renamed_polls, ids_unstable_since",
+            [feed_id],
+        ).fetchone()
+        if row[0] < UNSTABLE_AFTER or row[1] is not None:
+            return ()
+        db.execute("UPDATE feeds SET ids_unstable_since = ? WHERE id = ?", [iso(now), feed_id])
+        return (
+            f"every entry came back under a new id on {row[0]} polls in a row: the feed's"
+            " ids are not stable, so its entries are recognised by title and summary",
+        )
 
     def _upsert_entry(
         self, db: Database, feed_id: int, outlet: str, entry: Entry, now: datetime
-    ) -> tuple[int, bool]:
+    ) -> tuple[int, str]:
+        """Insert or update one entry; says whether it was ``new``, ``known`` by its key
+        or link, or ``renamed``: known only by its text, under an id never seen before."""
         # Plain SQL here: this runs once per entry of every changed feed, and the
         # table-level helpers introspect the schema on each call (measured in bench/).
+        text = fingerprint(entry.title, entry.summary)
         row = db.execute(
             "SELECT id, title, summary FROM entries WHERE outlet = ? AND (key = ? OR url = ?)",
             [outlet, entry.key, entry.url],
         ).fetchone()
+        how = "known"
+        if row is None:
+            row = db.execute(
+                "SELECT id, title, summary FROM entries WHERE outlet = ? AND fingerprint = ?"
+                " AND first_seen_at >= ? ORDER BY id DESC LIMIT 1",
+                [outlet, text, iso(now - SAME_TEXT_WINDOW)],
+            ).fetchone()
+            how = "renamed"
         if row is not None:
             if (row[1], row[2]) != (entry.title, entry.summary):
                 db.execute(
-                    "UPDATE entries SET title = ?, summary = ?, updated_at = ? WHERE id = ?",
-                    [entry.title, entry.summary, iso(now), row[0]],
+                    "UPDATE entries SET title = ?, summary = ?, fingerprint = ?, updated_at = ?"
+                    " WHERE id = ?",
+                    [entry.title, entry.summary, text, iso(now), row[0]],
                 )
-            return int(row[0]), False
+            return int(row[0]), how
         cursor = db.execute(
             "INSERT INTO entries (feed_id, outlet, key, url, guid, title, summary, content,"
-            " language, published, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " language, published, first_seen_at, fingerprint)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 feed_id,
                 outlet,
@@ -272,9 +400,10 @@ class Store:
                 entry.language,
                 iso(entry.published),
                 iso(now),
+                text,
             ],
         )
-        return int(cast(int, cursor.lastrowid)), True
+        return int(cast(int, cursor.lastrowid)), "new"
 
     def _insert_hits(
         self, db: Database, entry_id: int, matches: tuple[Match, ...], now: datetime

@@ -26,7 +26,8 @@ def entry(key: str, title: str, url: str | None = None) -> Entry:
 
 def record(store: Store, feed: FeedConfig, *entries: Entry, now: datetime = NOW) -> tuple[int, int]:
     parsed = ParsedFeed(tuple((e, (MATCH,)) for e in entries))
-    return store.record_poll(feed, OK, parsed, error=None, next_attempt_at=now, now=now)
+    done = store.record_poll(feed, OK, parsed, error=None, next_attempt_at=now, now=now)
+    return done.new_entries, done.new_hits
 
 
 @pytest.fixture
@@ -106,7 +107,13 @@ def test_migrations_are_recorded_and_not_run_twice(tmp_path: Path) -> None:
     Store(tmp_path / "m.db").close()
     store = Store(tmp_path / "m.db")
     names = [r["name"] for r in store.db.query("SELECT name FROM _sqlite_migrations")]
-    assert names == ["m001_initial", "m002_alerts", "m003_review", "m004_operations"]
+    assert names == [
+        "m001_initial",
+        "m002_alerts",
+        "m003_review",
+        "m004_operations",
+        "m005_identity",
+    ]
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
