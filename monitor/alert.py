@@ -1,9 +1,11 @@
 """The alert stage: take due alerts from the outbox and deliver them.
 
     outbox.due(immediate) -> over email.max_per_hour? fold into digest
-                          -> message.immediate -> mail session.send -> outbox.mark_*
+                          -> per message: outbox.claim -> message.immediate
+                          -> mail session.send -> outbox.mark_*
     outbox.due(digest, created by the last digest_at slot) -> grouped by recipients
-                          -> message.digest -> mail session.send -> outbox.mark_*
+                          -> per message: outbox.claim -> message.digest
+                          -> mail session.send -> outbox.mark_*
 
 A 4xx answer or an unreachable server leaves an alert pending with a growing wait; a
 5xx answer marks it failed with the server's words. ``monitor poll`` runs ``deliver``
@@ -116,25 +118,39 @@ def deliver(
     }
     via = via or transport(config)
     pending = list(batches)
+    claimed: list[int] = []  # the batch being sent, claimed by this round
     try:
         with via.session() as session:
             while pending:
                 batch = pending.pop(0)
+                got = outbox.claim(store, [row["alert_id"] for row in batch], now, force=force)
+                batch = [row for row in batch if row["alert_id"] in got]
+                if not batch:
+                    continue  # another round took them
+                claimed = sorted(got)
                 items = [outbox.item(store, row, descriptions) for row in batch]
-                msg: EmailMessage = (
-                    message.digest(items, **options)
-                    if batch[0]["kind"] == "digest"
-                    else message.immediate(items[0], **options)
-                )
                 try:
-                    _send_one(config, store, session, msg, items, now, report)
-                except TransientMailError:
-                    pending.insert(0, batch)  # this batch too is left for the next round
-                    raise
+                    msg: EmailMessage = (
+                        message.digest(items, **options)
+                        if batch[0]["kind"] == "digest"
+                        else message.immediate(items[0], **options)
+                    )
+                except message.HeaderInjection as exc:
+                    outbox.mark_failed(store, claimed, f"refused to send: {exc}")
+                    report.failed += len(claimed)
+                    log.error("alert_failed alerts=%s error=%r", claimed, str(exc))
+                    continue
+                _send_one(config, store, session, msg, items, now, report)
+                claimed = []
     except TransientMailError as exc:  # the session itself failed: nothing more this round
         left = [row["alert_id"] for batch in pending for row in batch]
+        retry = config["email.max_backoff"]
+        if claimed:
+            outbox.mark_retry(store, claimed, str(exc), now, retry)
         if left:
-            outbox.mark_retry(store, left, str(exc), now, config["email.max_backoff"])
+            outbox.mark_retry(store, left, str(exc), now, retry, claimed=False)
+        left += claimed
+        if left:
             report.retry += len(left)
         report.errors.append(str(exc))
         log.warning("alert_delivery status=retry alerts=%d error=%r", len(left), str(exc))

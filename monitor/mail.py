@@ -4,7 +4,17 @@ imports smtplib and mailbox.
 Every outcome is one of: delivered (with the server's answer), ``TransientMailError``
 (keep the alert queued and retry) or ``PermanentMailError`` (a 5xx answer: give up on
 it, keep the answer). The conversation is driven step by step (MAIL, RCPT, DATA) so
-that each answer is known.
+that each answer is known. A 5xx before the first message (to STARTTLS, say) concerns
+the server or the config, not an alert: it is transient, like a failed login.
+
+Two things are settled before a word is sent. A login only ever goes over TLS: with
+``email.security = "none"`` smtplib would send the password in clear, so a username
+there is refused. And an address smtplib cannot put into a command (a line break; a
+non-ASCII address on a server without SMTPUTF8) is that recipient's refusal: smtplib
+would raise ``ValueError`` halfway through the conversation and end the whole round.
+
+smtplib's exceptions are ``OSError`` subclasses, so each ``except OSError`` below comes
+after the clause for the server's answers; otherwise a refusal reads as a lost connection.
 """
 
 from __future__ import annotations
@@ -14,10 +24,10 @@ import os
 import smtplib
 import ssl
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from pathlib import Path
 from typing import Protocol
 
@@ -90,6 +100,13 @@ class SmtpTransport:
     def session(self) -> Iterator[SmtpSession]:
         s = self.settings
         where = f"{s.host}:{s.port}"
+        if s.username and s.security == "none":
+            raise TransientMailError(
+                f"not logging in to {where} as {s.username} over an unencrypted connection: "
+                'set email.security to "starttls" or "tls", or clear email.username if the '
+                "server needs no login",
+                session=True,
+            )
         try:
             if s.security == "tls":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -100,6 +117,12 @@ class SmtpTransport:
             with smtp:
                 smtp.ehlo()
                 if s.security == "starttls":
+                    if not smtp.has_extn("starttls"):
+                        raise TransientMailError(
+                            f"{where} does not offer STARTTLS; set email.security to match "
+                            "the server",
+                            session=True,
+                        )
                     smtp.starttls(context=self._context())
                     smtp.ehlo()
                 if s.username:
@@ -111,9 +134,9 @@ class SmtpTransport:
                 f"check email.username and {PASSWORD_HINT}",
                 session=True,
             ) from exc
-        except smtplib.SMTPNotSupportedError as exc:
+        except smtplib.SMTPNotSupportedError as exc:  # only login raises it: STARTTLS is checked
             raise TransientMailError(
-                f"{where} does not offer STARTTLS; set email.security to match the server",
+                f"{where} offers no login (AUTH); clear email.username if it needs none",
                 session=True,
             ) from exc
         except ssl.SSLError as exc:
@@ -122,14 +145,14 @@ class SmtpTransport:
                 "(tls for port 465, starttls for 587) and email.ca_file",
                 session=True,
             ) from exc
-        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as exc:
+        except smtplib.SMTPResponseException as exc:  # the greeting, STARTTLS or AUTH refused
+            answer = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+            raise TransientMailError(f"{where} answered {answer}", session=True) from exc
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
             raise TransientMailError(
                 f"cannot talk to the SMTP server {where}: {exc or type(exc).__name__}",
                 session=True,
             ) from exc
-        except smtplib.SMTPResponseException as exc:
-            answer = f"{exc.smtp_code} {_text(exc.smtp_error)}"
-            raise _by_code(exc.smtp_code, f"{where} answered {answer}", session=True) from exc
 
 
 PASSWORD_HINT = "the MONITOR_SMTP_PASSWORD environment variable"
@@ -142,31 +165,74 @@ class SmtpSession:
 
     def send(self, message: EmailMessage, recipients: list[str]) -> str:
         smtp = self.smtp
+        offered = smtp.has_extn("smtputf8")
+        problem = unsendable(self.sender, utf8=offered)
+        if problem:  # the same for every message: the config must change, the alerts wait
+            raise TransientMailError(
+                f"cannot send from email.from {self.sender!r}: {problem}", session=True
+            )
+        checked = [(r, unsendable(r, utf8=offered)) for r in recipients]
+        # (address, code for _by_code, what to report); a local refusal counts as a 553
+        refused = [(r, 553, f"not sent: {problem}") for r, problem in checked if problem]
+        sendable = [r for r, problem in checked if not problem]
+        if not sendable:
+            raise PermanentMailError("recipients refused: " + _listed(refused))
+        utf8 = not all(smtplib.quoteaddr(a).isascii() for a in [self.sender, *sendable])
         try:
-            code, answer = smtp.mail(self.sender)
+            code, answer = smtp.mail(self.sender, ["SMTPUTF8"] if utf8 else [])
             if code != 250:
                 raise _by_code(code, f"sender {self.sender} refused: {code} {_text(answer)}")
-            refused: list[tuple[str, int, str]] = []
-            for rcpt in recipients:
+            for rcpt in sendable:
                 code, answer = smtp.rcpt(rcpt)
                 if code not in (250, 251):
-                    refused.append((rcpt, code, _text(answer)))
+                    refused.append((rcpt, code, f"{code} {_text(answer)}"))
             if len(refused) == len(recipients):
                 smtp.rset()
                 temporary = [r for r in refused if 400 <= r[1] < 500]
                 worst = temporary[0] if temporary else refused[0]
-                words = "; ".join(f"{r}: {c} {t}" for r, c, t in refused)
-                raise _by_code(worst[1], f"recipients refused: {words}")
-            code, answer = smtp.data(message.as_bytes(policy=SMTP))
+                raise _by_code(worst[1], "recipients refused: " + _listed(refused))
+            code, answer = smtp.data(message.as_bytes(policy=SMTPUTF8 if utf8 else SMTP))
             if code != 250:
                 smtp.rset()
                 raise _by_code(code, f"message refused: {code} {_text(answer)}")
+        except smtplib.SMTPResponseException as exc:  # DATA refused before the message
+            said = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+            if smtp.sock is None:  # smtplib hung up itself (a reply line over 8 KiB)
+                raise TransientMailError(f"connection lost: {said}", session=True) from exc
+            with suppress(OSError):  # if the connection is gone, the next message says so
+                smtp.rset()
+            raise _by_code(exc.smtp_code, f"message refused: {said}") from exc
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
             raise TransientMailError(f"connection lost: {exc}", session=True) from exc
         note = f"{code} {_text(answer)}"
         if refused:
-            note += "; refused: " + "; ".join(f"{r}: {c} {t}" for r, c, t in refused)
+            note += "; refused: " + _listed(refused)
         return note
+
+
+def unsendable(address: str, *, utf8: bool) -> str | None:
+    """Why smtplib cannot put ``address`` into a MAIL or RCPT command, or None.
+
+    ``utf8``: the server offers SMTPUTF8. smtplib sends only the address part
+    (``quoteaddr``), so a display name may be anything but a line break, which that part
+    would silently drop: "a\nb@example.org" would go to ab@example.org.
+    """
+    if "\r" in address or "\n" in address:
+        return "the address contains a line break"
+    wire = smtplib.quoteaddr(address)
+    try:
+        wire.encode("utf-8" if utf8 else "ascii")
+    except UnicodeEncodeError:
+        return (
+            "the address is not valid text"
+            if utf8
+            else "the address is not ASCII, and the server does not offer SMTPUTF8"
+        )
+    return None
+
+
+def _listed(refused: list[tuple[str, int, str]]) -> str:
+    return "; ".join(f"{address}: {words}" for address, _code, words in refused)
 
 
 def _text(answer: bytes | str) -> str:
@@ -174,13 +240,11 @@ def _text(answer: bytes | str) -> str:
     return " ".join(text.split())
 
 
-def _by_code(
-    code: int, message: str, session: bool = False
-) -> TransientMailError | PermanentMailError:
+def _by_code(code: int, message: str) -> TransientMailError | PermanentMailError:
     """A 5xx answer is permanent; anything else unexpected (4xx above all) is worth a retry."""
     if code >= 500:
         return PermanentMailError(message)
-    return TransientMailError(message, session=session)
+    return TransientMailError(message)
 
 
 def password() -> str | None:

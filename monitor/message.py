@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
 from zoneinfo import ZoneInfo
 
@@ -62,10 +63,37 @@ class AlertItem:
 
 
 def one_line(text: str, limit: int = 200) -> str:
-    """Header-safe: control characters and line breaks become spaces, then folded."""
+    """Header-safe: control characters and line breaks become spaces, then folded, and
+    no RFC 2047 encoded word survives.
+
+    The email package decodes an encoded word (``=?utf-8?q?=0D=0A...?=``) in a header
+    value it is given and, before CPython 3.11.10 / 3.12.5 (CVE-2024-6923), writes the
+    decoded CR LF out as a real line break: a feed title could add headers or start the
+    body. Feed text is not MIME, so ``=?`` has no business there: it becomes ``= ?``,
+    which starts no encoded word on any interpreter.
+    """
     cleaned = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
-    cleaned = " ".join(cleaned.split())
+    cleaned = " ".join(cleaned.split()).replace("=?", "= ?")
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+class HeaderInjection(ValueError):
+    """A rendered message has a header line that was not set on purpose."""
+
+
+def check_headers(msg: EmailMessage) -> EmailMessage:
+    """Render the message as it will be sent and refuse it unless its header block holds
+    exactly the headers that were set, each on its own (folded) line: the last guard,
+    whatever the interpreter's email package does with the text."""
+    head = msg.as_bytes(policy=SMTP_POLICY).split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
+    names = [
+        line.split(":", 1)[0].lower()
+        for line in head.split("\r\n")
+        if line and not line[0].isspace()
+    ]
+    if sorted(names) != sorted(name.lower() for name in msg):
+        raise HeaderInjection(f"headers {names} rendered from {list(msg.keys())}")
+    return msg
 
 
 def safe_link(url: str | None) -> str | None:
@@ -134,7 +162,7 @@ def immediate(
     }
     msg.set_content(_ENV.get_template("alert.txt").render(context))
     msg.add_alternative(_ENV.get_template("alert.html").render(context), subtype="html")
-    return msg
+    return check_headers(msg)
 
 
 def digest(
@@ -176,7 +204,7 @@ def digest(
     context = {"stories": stories, "groups": groups, "when": _local(now, tz)}
     msg.set_content(_ENV.get_template("digest.txt").render(context))
     msg.add_alternative(_ENV.get_template("digest.html").render(context), subtype="html")
-    return msg
+    return check_headers(msg)
 
 
 def test_message(
@@ -187,7 +215,7 @@ def test_message(
     msg.set_content(
         "This is a test message from monitor. If you can read it, alerts will reach you.\n"
     )
-    return msg
+    return check_headers(msg)
 
 
 def operator_notice(
@@ -212,4 +240,4 @@ def operator_notice(
         else f"The feed {feed} works again ({url}).\n"
     )
     msg.set_content(body)
-    return msg
+    return check_headers(msg)

@@ -3,7 +3,7 @@
 Rows are written by ``store`` in the same transaction as their hit (kind ``immediate``
 or ``digest``); ``alert.deliver`` takes them from here. States:
 
-    pending --claimed by a round--> sending --accepted--> sent
+    pending --claimed just before its message is sent--> sending --accepted--> sent
                                        |  \\--4xx, server down--> pending (attempts + 1,
                                        |                          next_attempt_at later)
                                        |   \\--5xx--> failed --`outbox retry ID`--> pending
@@ -45,32 +45,42 @@ def due(
     created_by: datetime | None = None,
     force: bool = False,
 ) -> list[dict[str, Any]]:
-    """Claim the alerts of ``kind`` that are due, and return them.
+    """The alerts of ``kind`` that are due, oldest first; read, not claimed.
 
     Due: pending and past their backoff (all pending ones with ``force``), or claimed by
-    a round that died (its lease ran out). Claiming marks them ``sending`` with a lease
-    of ``LEASE``, in one IMMEDIATE transaction, so a daemon and a `monitor poll` running
-    at the same moment never send the same alert twice.
+    a round that died (its lease ran out). A round claims each message's alerts with
+    ``claim`` just before it sends that message, so a round killed half-way leaves only
+    the message it was sending claimed, and everything else is due for the next round.
     """
-    pending = "alerts.state = 'pending'"
-    if not force:
-        pending += " AND (alerts.next_attempt_at IS NULL OR alerts.next_attempt_at <= :now)"
-    sql = (
-        ALERT_SELECT
-        + f" WHERE alerts.kind = :kind AND (({pending})"
-        + " OR (alerts.state = 'sending' AND alerts.next_attempt_at <= :now))"
-    )
+    sql = ALERT_SELECT + f" WHERE alerts.kind = :kind AND {_claimable(force)}"
     params: dict[str, Any] = {"kind": kind, "now": iso(now)}
     if created_by is not None:
         sql += " AND alerts.created_at <= :created_by"
         params["created_by"] = iso(created_by)
+    return list(store.db.query(sql + " ORDER BY alerts.id", params))
+
+
+def _claimable(force: bool) -> str:
+    pending = "alerts.state = 'pending'"
+    if not force:
+        pending += " AND (alerts.next_attempt_at IS NULL OR alerts.next_attempt_at <= :now)"
+    return f"(({pending}) OR (alerts.state = 'sending' AND alerts.next_attempt_at <= :now))"
+
+
+def claim(store: Store, alert_ids: list[int], now: datetime, *, force: bool = False) -> set[int]:
+    """Mark these alerts ``sending`` with a lease of ``LEASE``, in one IMMEDIATE
+    transaction, and return the ones this round got: an alert another round claimed (a
+    daemon and a `monitor poll` delivering at once) or sent meanwhile is left out."""
+    if not alert_ids:
+        return set()
     with store.write() as db:
-        rows = list(db.query(sql + " ORDER BY alerts.id", params))
-        db.conn.executemany(
-            "UPDATE alerts SET state = 'sending', next_attempt_at = ? WHERE id = ?",
-            [(iso(now + LEASE), row["alert_id"]) for row in rows],
-        )
-    return rows
+        rows = db.execute(
+            "UPDATE alerts SET state = 'sending', next_attempt_at = :lease"
+            f" WHERE id IN (SELECT value FROM json_each(:ids)) AND {_claimable(force)}"
+            " RETURNING id",
+            {"lease": iso(now + LEASE), "now": iso(now), "ids": json.dumps(alert_ids)},
+        ).fetchall()
+    return {int(row[0]) for row in rows}
 
 
 def sent_since(store: Store, since: datetime) -> int:
@@ -116,14 +126,27 @@ def _note(answer: str) -> str | None:
 
 
 def mark_retry(
-    store: Store, alert_ids: list[int], error: str, now: datetime, max_backoff: timedelta
+    store: Store,
+    alert_ids: list[int],
+    error: str,
+    now: datetime,
+    max_backoff: timedelta,
+    *,
+    claimed: bool = True,
 ) -> None:
-    """A temporary failure: try again later, each time waiting twice as long."""
+    """A temporary failure: try again later, each time waiting twice as long.
+
+    ``claimed`` false: alerts this round never claimed (the server went down before their
+    turn); only those still pending are touched, never one another round holds."""
+    state = "sending" if claimed else "pending"
     with store.write() as db:
         for alert_id in alert_ids:
-            attempts = (
-                db.execute("SELECT attempts FROM alerts WHERE id = ?", [alert_id]).fetchone()[0] + 1
-            )
+            row = db.execute(
+                "SELECT attempts FROM alerts WHERE id = ? AND state = ?", [alert_id, state]
+            ).fetchone()
+            if row is None:
+                continue
+            attempts = row[0] + 1
             wait = decide.backoff(attempts, timedelta(minutes=1), max_backoff)
             db.execute(
                 "UPDATE alerts SET state = 'pending', attempts = ?, last_error = ?,"

@@ -4,7 +4,8 @@
         ...  # point the code under test at server.host, server.port, server.ca_file
         [received] = server.wait_for(1)
 
-``refuse`` and ``data_reply`` script refusals (RCPT TO and DATA answers); ``stop()``
+``refuse`` and ``data_reply`` script refusals (RCPT TO and DATA answers), and
+``stall_after`` holds every DATA after that many messages unanswered; ``stop()``
 closes the listening socket and drops open connections, and ``start()`` listens
 again on the same port.
 
@@ -101,6 +102,11 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        owner = self._owner
+        if owner.stall_after is not None and len(owner.messages) >= owner.stall_after:
+            owner.stalled = True
+            await asyncio.sleep(60)  # the client is killed meanwhile, or gives up
+            return "451 4.3.0 Took too long"
         reply = self._owner.data_reply
         if reply is not None:
             return f"{reply[0]} {reply[1]}"
@@ -170,6 +176,8 @@ class SmtpServer:
         self.messages: list[Received] = []
         self.refuse: dict[str, tuple[int, str]] = {}
         self.data_reply: tuple[int, str] | None = None
+        self.stall_after: int | None = None  # after this many messages, DATA gets no answer
+        self.stalled = False  # a DATA is being held
         self.ca_file: Path | None = None
         self._ssl_context: ssl.SSLContext | None = None
         self._controller: _Controller | None = None

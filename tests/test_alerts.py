@@ -298,13 +298,77 @@ def test_two_rounds_at_once_never_send_one_alert_twice(
     first, second = open_store(loaded), open_store(loaded)
     later = utcnow() + timedelta(days=1)
     try:
-        claimed = queue.due(first, "digest", later)
-        assert len(claimed) == HITS
-        assert queue.due(second, "digest", later) == []  # the other round gets nothing
+        ids = [r["alert_id"] for r in queue.due(first, "digest", later)]
+        assert len(ids) == HITS
+        assert queue.claim(first, ids, later) == set(ids)
+        assert queue.claim(second, ids, later) == set()  # the other round gets nothing
+        assert queue.due(second, "digest", later) == []
         assert {r["state"] for r in outbox(config)} == {"sending"}
         # The first round dies without a word; after the lease the alerts are due again.
-        again = queue.due(second, "digest", later + queue.LEASE + timedelta(seconds=1))
-        assert sorted(r["alert_id"] for r in again) == sorted(r["alert_id"] for r in claimed)
+        after = later + queue.LEASE + timedelta(seconds=1)
+        again = [r["alert_id"] for r in queue.due(second, "digest", after)]
+        assert queue.claim(second, again, after) == set(ids)
     finally:
         first.close()
         second.close()
+
+
+def test_a_round_killed_half_way_leaves_only_its_message_claimed(
+    tmp_path: Path, feed_server: FeedServer, smtp: SmtpServer
+) -> None:
+    """Alerts are claimed message by message: a kill while the server holds the third
+    message leaves that one alert waiting for its lease, and the rest go out at once."""
+    config = config_for(tmp_path, feed_server, smtp_email(smtp))
+    smtp.stall_after = 2  # the third DATA gets no answer
+    command = [sys.executable, "-m", "monitor", "--config", str(config), "-q", "poll"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        smtp.wait_for(2, timeout=30)
+        wait_for(lambda: smtp.stalled)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    states = [r["state"] for r in outbox(config)]
+    assert states.count("sent") == 2 and states.count("sending") == 1, states
+    assert states.count("pending") == HITS - 3
+    smtp.stall_after = None
+    assert f"alerts: {HITS - 3} sent" in run(config, "outbox", "send")
+    assert len(smtp.messages) == HITS - 1
+    assert sorted(r["state"] for r in outbox(config)) == ["sending"] + ["sent"] * (HITS - 1)
+
+
+@pytest.mark.parametrize(
+    "trick",
+    [
+        "=?utf-8?q?=0D=0ABcc:_evil@evil.example?=",
+        "=?utf-8?q?=0D=0A=0D=0AYou_won!?=",
+        "=?UTF-8?B?DQpCY2M6IGV2aWxAZXZpbC5leGFtcGxlDQo=?=",
+        "=?iso-8859-1?q?=0ABcc=3A_evil=40evil=2Eexample?=",
+        "\u2028Bcc: evil@evil.example\u0085X-Evil: 1",
+    ],
+)
+def test_encoded_words_in_a_title_add_no_header(
+    tmp_path: Path, feed_server: FeedServer, smtp: SmtpServer, trick: str
+) -> None:
+    """CVE-2024-6923: the email package decodes encoded words and, before 3.11.10, wrote
+    their CR LF out as real line breaks. Feed text must not reach a header as MIME."""
+    title = f"North Korean troops deployed to Kursk {trick}"
+    feed_server.files["trick.xml"] = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+        f"<item><title>{title}</title><link>https://x.example/1</link>"
+        "<description>North Korean soldiers fight for Russia.</description></item>"
+        "</channel></rss>"
+    ).encode()
+    path = write_config(tmp_path, {"trick": feed_server.url("/feeds/trick.xml")})
+    path.write_text(path.read_text() + "\n[email]\n" + smtp_email(smtp))
+    run(path, "poll")
+    [received] = smtp.wait_for(1)
+    head = received.data.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    names = [line.split(":")[0] for line in head.split("\r\n") if not line[0].isspace()]
+    expected = ["From", "To", "Subject", "Date", "Auto-Submitted", "Message-ID", "List-Id"]
+    assert sorted(names) == sorted([*expected, "Content-Type", "MIME-Version"]), head
+    assert received.rcpt_tos == ["reader@example.org"]
+    subject = str(received.message["Subject"])
+    assert "\n" not in subject and "\r" not in subject
+    assert subject.startswith("[monitor] nk-troops-russia: North Korean troops deployed")
+    assert "You won" not in received.message.get_body(("plain",)).get_content().split("\n")[0]

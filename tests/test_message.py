@@ -8,9 +8,20 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.decide import digest_slot
-from monitor.message import AlertItem, Related, digest, immediate, message_id, one_line
+from monitor.message import (
+    AlertItem,
+    HeaderInjection,
+    Related,
+    check_headers,
+    digest,
+    immediate,
+    message_id,
+    one_line,
+)
 from monitor.terms import same_story
 
 NOW = datetime(2025, 2, 27, 9, 30, tzinfo=UTC)
@@ -177,3 +188,52 @@ def test_digest_slot_is_the_last_local_digest_time(now: datetime, slot: datetime
 )
 def test_same_story(a: str, b: str, same: bool) -> None:
     assert same_story(a, b) is same
+
+
+ENCODED_WORD = st.builds(
+    lambda charset, enc, payload: f"=?{charset}?{enc}?{payload}?=",
+    st.sampled_from(["utf-8", "UTF-8", "iso-8859-1", "us-ascii", "x-unknown"]),
+    st.sampled_from(["q", "Q", "b", "B"]),
+    st.text(alphabet="=0DA_:@Bcc evil.xmpl/+9", max_size=40),
+)
+HOSTILE = st.lists(
+    st.one_of(
+        st.text(max_size=30),
+        ENCODED_WORD,
+        st.sampled_from(["\r\n", "\n", "\r", "\u2028", "\u0085", "\x0b", "\x1c", "Bcc: x@y.z"]),
+    ),
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=HOSTILE, outlet=HOSTILE)
+def test_no_feed_text_adds_a_header_or_breaks_one(title: str, outlet: str) -> None:
+    """Whatever a feed's title holds (encoded words that decode to CR LF included), the
+    message renders the headers it was given, each on one logical line."""
+    msg = immediate(item(title=title, outlet=outlet), **OPTIONS)  # check_headers inside
+    raw = msg.as_bytes(policy=policy.SMTP)
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    names = {line.split(":")[0] for line in head.split("\r\n") if not line[0].isspace()}
+    assert "Bcc" not in names and len(names) == len(msg.keys())
+    parsed = message_from_bytes(raw, policy=policy.default)
+    subject = str(parsed["Subject"])
+    assert "\n" not in subject and "\r" not in subject and "=?" not in subject
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=HOSTILE)
+def test_one_line_leaves_no_line_break_and_no_encoded_word(text: str) -> None:
+    line = one_line(text, 1000)
+    assert line == line.strip() and "=?" not in line
+    assert len(line.splitlines()) <= 1
+
+
+def test_check_headers_refuses_a_message_whose_header_grew() -> None:
+    msg = immediate(item(), **OPTIONS)
+    del msg["Subject"]
+    # What an unpatched interpreter produced from an encoded word: a second header line.
+    msg["Subject"] = "x"
+    msg._headers[-1] = ("Subject", "x\r\nBcc: evil@evil.example")  # type: ignore[attr-defined]
+    with pytest.raises(HeaderInjection):
+        check_headers(msg)
