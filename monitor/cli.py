@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,16 @@ import click
 
 from monitor import __version__, render
 from monitor.config import DEFAULT_PATH, Config, load
-from monitor.errors import MonitorError
+from monitor.errors import ConfigError, MonitorError
 from monitor.pipeline import Poller, summary, utcnow
 from monitor.records import FeedOutcome
-from monitor.review import MARKS, STATUSES, HitFilter, find_hits
+from monitor.review import MARKS, STATUSES, HitFilter, count_hits, find_hits
 from monitor.settings import parse_duration
 from monitor.store import Store
 from monitor.watch import WatchSpec
 
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "asyncio")
+MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: no row can have a larger id
 
 
 class MonitorGroup(click.Group):
@@ -47,8 +49,50 @@ class Duration(click.ParamType):  # type: ignore[type-arg]
             return value
         try:
             return parse_duration(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a duration such as 90m, 7d or 12h", param, ctx)
+        except (ValueError, OverflowError):  # OverflowError: longer than timedelta holds
+            self.fail(
+                f"{value!r} is not a duration such as 90m, 7d or 12h (at most 999999999d)",
+                param,
+                ctx,
+            )
+
+
+def cutoff(now: datetime, since: timedelta | None) -> datetime | None:
+    """The earliest time ``--since`` lets in; None lets everything in.
+
+    A duration that reaches back before the year 1 cannot be a datetime, but what it
+    asks for is clear: everything ever stored.
+    """
+    if since is None:
+        return None
+    try:
+        return now - since
+    except OverflowError:
+        return None
+
+
+class RowId(click.ParamType):  # type: ignore[type-arg]
+    """A hit's or an alert's id: a whole number that SQLite can store, else a usage error."""
+
+    name = "id"
+
+    def __init__(self, listed_by: str) -> None:
+        self.listed_by = listed_by  # the command that lists them, for the message
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip(" \t\n")
+        # ASCII digits only (int() would take "1_0" and Arabic-Indic digits too); the
+        # length check comes first, as int() refuses more than 4300 digits by raising.
+        if text.isascii() and text.isdigit() and len(text) <= 19 and 1 <= int(text) <= MAX_ID:
+            return int(text)
+        self.fail(
+            f"{value!r} is not an id: ids are whole numbers from 1 to {MAX_ID};"
+            f" `{self.listed_by}` lists them",
+            param,
+            ctx,
+        )
 
 
 @click.group(cls=MonitorGroup)
@@ -111,6 +155,9 @@ def check_config(ctx: click.Context) -> None:
     Example: monitor --config config/monitor.toml check-config
     """
     config = config_of(ctx)
+    problems = folder_problems(config)
+    if problems:
+        raise ConfigError(problems)
     enabled = len(config.enabled_feeds)
     click.echo(
         f"{config.path}: ok: {len(config.feeds)} feeds ({enabled} enabled), "
@@ -119,12 +166,53 @@ def check_config(ctx: click.Context) -> None:
     )
 
 
+def folder_problems(config: Config) -> list[str]:
+    """The folders monitor writes into that it could not: the database's, the Maildir's.
+
+    Each must exist or be creatable, and be writable (SQLite writes its -wal and -shm
+    files beside the database). Nothing is created: this only looks.
+    """
+    from monitor.alert import maildir_path
+
+    problems: list[str] = []
+    database = config.database
+    if database.is_dir():
+        problems.append(f"{config.path}: database: {database} is a folder, not a database file")
+    elif problem := folder_problem(database.parent):
+        problems.append(f"{config.path}: database: {problem}")
+    elif database.exists() and not os.access(database, os.W_OK):
+        problems.append(f"{config.path}: database: cannot write {database}: permission denied")
+    # Alerts go to the Maildir only without SMTP. The default one sits beside the
+    # database, whose folder's problem is then already reported.
+    uses_maildir = not config["email.smtp_host"] and (config["email.maildir"] or not problems)
+    if uses_maildir and (problem := folder_problem(Path(maildir_path(config)))):
+        problems.append(f"{config.path}: email.maildir: {problem}")
+    return problems
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot be written into (nor created), or None when it can."""
+    existing = folder
+    # lexists: a dangling symlink is in the way too; a folder that may not be searched
+    # reads as absent, and its parent then as not writable.
+    while not os.path.lexists(existing):
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"cannot create the folder {folder}: {existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        if existing == folder:
+            return f"cannot write into the folder {folder}: permission denied"
+        return f"cannot create the folder {folder}: {existing} is not writable"
+    return None
+
+
 @cli.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Run the daemon: poll every enabled feed on its interval until stopped.
 
-    SIGINT or SIGTERM stops it cleanly; polls in flight finish their writes.
+    SIGINT or SIGTERM stops it cleanly; polls in flight finish their writes. SIGHUP
+    stops it the same way, saying so (reloading the configuration is not supported yet).
 
     Example: monitor run
     """
@@ -177,7 +265,12 @@ def poll(ctx: click.Context) -> None:
 @click.option("--watch", help="Only hits of this watch.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only hits with this triage mark.")
 @click.option("--search", help="Full-text search in headlines and summaries.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1, max=MAX_ID, clamp=True),  # clamped: more than SQLite counts
+    default=50,
+    show_default=True,
+)
 @click.pass_context
 def hits(
     ctx: click.Context,
@@ -197,10 +290,13 @@ def hits(
         raise click.UsageError("choose one of --json and --csv")
     config = config_of(ctx)
     store = open_store(config)
-    found_since = utcnow() - since if since else None
-    filters = HitFilter(watch=watch, status=status, search=search, found_since=found_since)
-    rows = find_hits(store, filters, limit=limit)
-    store.close()
+    try:
+        _check_watch(config, store, watch)
+        found_since = cutoff(utcnow(), since)
+        filters = HitFilter(watch=watch, status=status, search=search, found_since=found_since)
+        rows = find_hits(store, filters, limit=limit)
+    finally:
+        store.close()
     if as_json:
         click.echo(render.hits_json(rows))
     elif as_csv:
@@ -210,7 +306,7 @@ def hits(
 
 
 @cli.command()
-@click.argument("hit_id", type=int)
+@click.argument("hit_id", type=RowId("monitor hits"))
 @click.pass_context
 def show(ctx: click.Context, hit_id: int) -> None:
     """Show one hit in full, its matched terms highlighted.
@@ -271,7 +367,7 @@ def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) 
     totals = {"entries": 0, "new": 0, "unmatched": 0, "rematched": 0}
     now = utcnow()
     try:
-        for batch in store.stored_entries(now - since if since else None):
+        for batch in store.stored_entries(cutoff(now, since)):
             results = [(entry_id, matcher.matches(entry)) for entry_id, entry in batch]
             for key, value in store.apply_rescan(names, results, now).items():
                 totals[key] += value
@@ -286,7 +382,7 @@ def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) 
 
 
 @cli.command("eval")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @click.option("--watch", "watch_name", help="The watch to measure (needed if there are several).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON object of the scores.")
 @click.pass_context
@@ -294,18 +390,26 @@ def eval_command(ctx: click.Context, file: Any, watch_name: str | None, as_json:
     """Measure a watch on labeled items: precision, recall, F1, and every mistake.
 
     FILE is JSON Lines: one object a line with id, lang, title, summary and label
-    (1 relevant, 0 not). Bad lines are reported with their number and skipped.
+    (1 relevant, 0 not). Bad lines are reported with their number and skipped; a file
+    with no valid item, or that is not UTF-8, is an error.
 
     Example: monitor eval tests/data/nk_dev.jsonl --watch nk-troops-russia --json
     """
-    from monitor.evaluate import evaluate, read_items, text_report
+    from monitor.evaluate import decode_lines, evaluate, read_items, skipped, text_report
     from monitor.match import Matcher
 
     config = config_of(ctx)
     watch = _pick_watch(config, watch_name)
     problems: list[str] = []
-    items = read_items(file, problems)
+    items = read_items(decode_lines(file.read(), file.name), problems)
     report = evaluate(items, Matcher([watch]), watch.name, problems)
+    if not report.items:  # scores of nothing would read as a perfect 1.000
+        if problems:
+            click.echo("\n".join(skipped(problems)), err=True)
+        raise click.ClickException(
+            f"nothing to measure: {file.name} has no valid item; each line needs an object"
+            " with id, lang, title, summary and label"
+        )
     click.echo(text_report(report))
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
@@ -322,8 +426,21 @@ def _pick_watch(config: Config, name: str | None) -> WatchSpec:
     raise click.ClickException(f"{wanted}; the watches are: {', '.join(names)}")
 
 
+def _check_watch(config: Config, store: Store, name: str | None) -> None:
+    """``--watch`` of hits and export: a configured watch, or one with hits in the database.
+
+    A watch removed from the config keeps its hits, and they stay listable by its name;
+    any other name is most likely a typo, which an empty list would hide.
+    """
+    if name is None or name in {w.name for w in config.watches}:
+        return
+    if name and count_hits(store, HitFilter(watch=name)):
+        return
+    _pick_watch(config, name)  # raises, naming the configured watches
+
+
 @cli.command()
-@click.argument("hit_id", type=int)
+@click.argument("hit_id", type=RowId("monitor hits"))
 @click.argument("status", type=click.Choice(MARKS))
 @click.option("--note", help="A note to keep with the hit (an empty string removes it).")
 @click.pass_context
@@ -360,8 +477,9 @@ def mark(ctx: click.Context, hit_id: int, status: str, note: str | None) -> None
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
+    help="Write to this new file instead of standard output.",
 )
+@click.option("--force", is_flag=True, help="Let -o replace an existing file.")
 @click.pass_context
 def export(
     ctx: click.Context,
@@ -371,33 +489,44 @@ def export(
     status: str | None,
     bom: bool,
     output: Path | None,
+    force: bool,
 ) -> None:
     """Export hits with their entry, feed, matched terms, triage mark and note.
 
-    CSV cells that would start a spreadsheet formula are quoted as text.
+    CSV cells that would start a spreadsheet formula are quoted as text. -o refuses to
+    replace an existing file unless --force is given.
 
     Example: monitor export --format csv --since 30d --status relevant -o hits.csv
     """
     from monitor import export as exporter
 
     config = config_of(ctx)
+    if output is not None and not force and output.exists():
+        raise click.ClickException(f"{output} exists; choose a new file name, or pass --force")
     store = open_store(config)
-    found_since = utcnow() - since if since else None
-    rows = find_hits(
-        store, HitFilter(watch=watch, status=status, found_since=found_since), limit=None
-    )
-    store.close()
+    try:
+        _check_watch(config, store, watch)
+        filters = HitFilter(watch=watch, status=status, found_since=cutoff(utcnow(), since))
+        rows = find_hits(store, filters, limit=None)
+    finally:
+        store.close()
     text = exporter.to_csv(rows, bom=bom) if fmt == "csv" else exporter.FORMATS[fmt](rows)
     if output is None:
         click.echo(text, nl=False)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8", newline="")
-        except OSError as exc:
-            raise click.ClickException(
-                f"cannot write {output}: {exc.strerror}; check that its folder exists"
-            ) from exc
-        click.echo(f"{len(rows)} hits written to {output}", err=True)
+        return
+    try:
+        # "x" creates the file only if it is still absent: no race with the check above.
+        with output.open("w" if force else "x", encoding="utf-8", newline="") as out:
+            out.write(text)
+    except FileExistsError:
+        raise click.ClickException(
+            f"{output} exists; choose a new file name, or pass --force"
+        ) from None
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write {output}: {exc.strerror}; check that its folder exists"
+        ) from exc
+    click.echo(f"{len(rows)} hits written to {output}", err=True)
 
 
 @cli.command()

@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from monitor import render
-from monitor.cli import cli, config_of, open_store
+from monitor.cli import RowId, cli, config_of, open_store
+from monitor.errors import StoreError
 from monitor.pipeline import utcnow
 
 
@@ -61,7 +62,7 @@ def outbox_send(ctx: click.Context) -> None:
 
 
 @outbox.command("retry")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=RowId("monitor outbox --state failed"))
 @click.pass_context
 def outbox_retry(ctx: click.Context, alert_id: int) -> None:
     """Queue a failed alert again; it goes out with the next delivery.
@@ -123,12 +124,18 @@ def health(ctx: click.Context) -> None:
     store = open_store(config)
     now = utcnow()
     try:
+        failing = store.write_failure()
         store.set_state("health_checked_at", now.isoformat(timespec="seconds"))
         beat = store.get_state("heartbeat_at")
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreError) as exc:
         raise click.ClickException(f"unhealthy: the database is not writable: {exc}") from exc
     finally:
         store.close()
+    if failing:
+        raise click.ClickException(
+            f"unhealthy: the daemon cannot write to the database since {failing['at']}:"
+            f" {failing['error']}"
+        )
     reason = decide.health(
         datetime.fromisoformat(beat) if beat else None, now, config["health.max_age"]
     )

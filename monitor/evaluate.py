@@ -3,16 +3,23 @@
 Input is JSON Lines, one object a line with ``id``, ``lang``, ``title``, ``summary``
 (HTML allowed, as feeds send it) and ``label`` (1 relevant, 0 not); other keys are
 ignored. Each item goes through ``normalize`` and ``match`` exactly as a feed entry
-would. Bad lines are reported with their number and skipped.
+would. Bad lines are reported with their number and skipped, whatever they hold (JSON
+nested too deeply for the parser, numbers too long, lone surrogates that could not be
+printed). A file that is not UTF-8 is refused as a whole, naming its first bad line:
+guessing another encoding would measure garbled text.
+
+    bytes -> decode_lines -> read_items -> evaluate -> text_report / Report.as_dict
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitor.errors import MonitorError
 from monitor.match import Matcher, Verdict
 from monitor.normalize import EmptyEntry, normalize_entry
 from monitor.parse import RawEntry
@@ -77,6 +84,26 @@ class Report:
         }
 
 
+TEXT_KEYS = ("id", "lang", "title", "summary")
+
+
+def decode_lines(data: bytes, name: str) -> list[str]:
+    """The lines of a UTF-8 file (a byte order mark allowed), split at ``\n`` only.
+
+    ``str.splitlines`` would also split at U+2028 and other separators that JSON
+    strings may hold raw, and so would break good lines and shift the line numbers.
+    """
+    body = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body[: exc.start].count(b"\n") + 1
+        raise MonitorError(
+            f"{name}: line {line} is not UTF-8 text", hint="save it as UTF-8"
+        ) from None
+    return text.replace("\r\n", "\n").split("\n")
+
+
 def read_items(lines: Iterable[str], problems: list[str]) -> list[Item]:
     """Parse JSONL; every bad line becomes ``line N: what is wrong`` in ``problems``."""
     items: list[Item] = []
@@ -84,25 +111,40 @@ def read_items(lines: Iterable[str], problems: list[str]) -> list[Item]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"line {number}: not JSON: {exc.msg}")
+            item = parse_item(line)
+        except ValueError as exc:
+            problems.append(f"line {number}: {exc}")
             continue
-        if not isinstance(data, dict):
-            problems.append(f"line {number}: expected a JSON object")
-            continue
-        missing = [k for k in ("id", "lang", "title", "summary", "label") if k not in data]
-        if missing:
-            problems.append(f"line {number}: missing {', '.join(missing)}")
-            continue
-        if data["label"] not in (0, 1) or isinstance(data["label"], bool):
-            problems.append(f"line {number}: label must be 0 or 1, got {data['label']!r}")
-            continue
-        if not all(isinstance(data[k], str) for k in ("id", "lang", "title", "summary")):
-            problems.append(f"line {number}: id, lang, title and summary must be strings")
-            continue
-        items.append(Item(data["id"], data["lang"], data["title"], data["summary"], data["label"]))
+        items.append(item)
     return items
+
+
+def parse_item(line: str) -> Item:
+    """One line as an ``Item``; ``ValueError`` says what is wrong with it."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc.msg}") from None
+    except RecursionError:  # "[[[[..." deeper than the parser's recursion limit
+        raise ValueError("not JSON: nested too deeply") from None
+    except ValueError as exc:  # a number of more than 4300 digits, among others
+        raise ValueError(f"not JSON: {str(exc).split(':')[0]}") from None
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    missing = [k for k in (*TEXT_KEYS, "label") if k not in data]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    label = data["label"]
+    if isinstance(label, bool) or label not in (0, 1):
+        raise ValueError(f"label must be 0 or 1, got {label!r}")
+    if not all(isinstance(data[k], str) for k in TEXT_KEYS):
+        raise ValueError("id, lang, title and summary must be strings")
+    for key in TEXT_KEYS:
+        try:
+            data[key].encode("utf-8")
+        except UnicodeEncodeError:  # "\ud800" is valid JSON but no character
+            raise ValueError(f"not text: a lone surrogate in {key}") from None
+    return Item(data["id"], data["lang"], data["title"], data["summary"], int(label))
 
 
 def evaluate(items: list[Item], matcher: Matcher, watch: str, problems: list[str]) -> Report:
@@ -158,5 +200,10 @@ def text_report(report: Report) -> str:
             lines.append(f"  {item.id} [{item.lang}] {item.title}")
             lines.append(f"      {explain(verdict)}")
     if report.bad_lines:
-        lines += ["", f"Skipped ({len(report.bad_lines)}):", *[f"  {p}" for p in report.bad_lines]]
+        lines += ["", *skipped(report.bad_lines)]
     return "\n".join(lines)
+
+
+def skipped(problems: list[str]) -> list[str]:
+    """The report's list of bad lines and items, also shown when nothing was measured."""
+    return [f"Skipped ({len(problems)}):", *[f"  {p}" for p in problems]]

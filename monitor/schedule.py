@@ -5,6 +5,9 @@ Each enabled feed gets an interval job (its own interval, plus ``schedule.jitter
 so runs missed while the machine slept collapse into one. A job whose feed is still
 backing off after failures returns at once (``decide.is_due``). SIGINT and SIGTERM set
 an event; the scheduler stops taking jobs and polls in flight finish their writes.
+SIGHUP, which service managers send to ask for a reload, takes the same way out with a
+log line saying so: reloading the configuration is not supported yet, and dying of the
+signal's default action would leave no trace in the log.
 A second job delivers due alerts every minute (``alert.deliver``).
 """
 
@@ -23,12 +26,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.alert import deliver, plans
 from monitor.config import Config
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, StoreError
 from monitor.housekeeping import run as run_housekeeping
 from monitor.pipeline import Poller, utcnow
 from monitor.store import Store, iso
 
 log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 ALERT_EVERY = 60  # seconds between deliveries: digests go out within a minute of their time
@@ -36,8 +41,18 @@ HEARTBEAT_EVERY = 30  # seconds; `monitor health` fails after health.max_age wit
 
 
 async def heartbeat(store: Store) -> None:
-    """Proof of life for `monitor health`: the scheduler is running and can write."""
-    store.set_state("heartbeat_at", iso(utcnow()) or "")
+    """Proof of life for `monitor health`: the scheduler is running and can write.
+
+    A heartbeat that cannot be written is one ``store_error`` line (not a job traceback);
+    `monitor health` then sees the heartbeat age, and fails."""
+    try:
+        store.set_state("heartbeat_at", iso(utcnow()) or "")
+    except StoreError as exc:
+        log.error(
+            "store_error job=heartbeat error=%r",
+            str(exc),
+            extra={"event": "store_error", "job": "heartbeat", "error": str(exc)},
+        )
 
 
 async def housekeeping(config: Config, poller: Poller) -> None:
@@ -107,6 +122,24 @@ async def run_daemon(config: Config, store: Store, stop: asyncio.Event | None = 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, _hang_up, stop)
+    try:
+        await _run(config, store, stop)
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+    log.info("stopped")
+
+
+def _hang_up(stop: asyncio.Event) -> None:
+    log.warning(
+        "received SIGHUP; reloading the configuration is not supported yet, stopping cleanly:"
+        " restart the service"
+    )
+    stop.set()
+
+
+async def _run(config: Config, store: Store, stop: asyncio.Event) -> None:
     jitter = config.seconds("schedule.jitter")
     scheduler = AsyncIOScheduler(
         timezone="UTC",
@@ -164,6 +197,3 @@ async def run_daemon(config: Config, store: Store, stop: asyncio.Event | None = 
         scheduler.shutdown(wait=False)
         if poller.in_flight:
             await asyncio.wait(poller.in_flight, timeout=config.seconds("fetch.timeout") + 5)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.remove_signal_handler(sig)
-    log.info("stopped")

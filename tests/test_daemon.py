@@ -61,3 +61,29 @@ def test_daemon_polls_repeatedly_then_stops_cleanly(
     assert "stopped" in output and "Traceback" not in output
     assert count(db, "SELECT count(*) FROM hits") == 9
     assert "polled feed=down status=error" in output
+
+
+def test_sighup_stops_the_daemon_cleanly_and_says_why(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"down": "http://127.0.0.1:9/feed.xml"})
+    db = tmp_path / "monitor.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # The first heartbeat is written once the scheduler runs, signal handlers in place.
+        wait_for(lambda: count(db, "SELECT count(*) FROM state WHERE key = 'heartbeat_at'") == 1)
+        process.send_signal(signal.SIGHUP)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    assert (
+        "received SIGHUP; reloading the configuration is not supported yet, stopping cleanly:"
+        " restart the service" in output
+    )
+    assert output.rstrip().endswith("stopped") and "Traceback" not in output

@@ -14,6 +14,8 @@ from monitor.cli import cli
 from monitor.export import neutralise
 from tests.conftest import FIXTURE_FEEDS, FeedServer, write_config
 
+WATCH = "nk-troops-russia"
+
 
 def run(config: Path, *args: str, code: int = 0) -> str:
     result = CliRunner().invoke(cli, ["--config", str(config), "-q", *args])
@@ -99,7 +101,10 @@ def test_csv_export_opens_cleanly_in_a_spreadsheet(polled: Path, tmp_path: Path)
 def test_json_export_and_filters(polled: Path) -> None:
     everything = json.loads(run(polled, "export", "--format", "json"))
     assert len(everything) == 10
-    assert json.loads(run(polled, "export", "--format", "json", "--watch", "nope")) == []
+    assert len(json.loads(run(polled, "export", "--format", "json", "--watch", WATCH))) == 10
+    assert json.loads(run(polled, "export", "--format", "json", "--status", "seen")) == []
+    unknown = run(polled, "export", "--format", "json", "--watch", "nope", code=1)
+    assert f"Error: no watch named 'nope'; the watches are: {WATCH}" in unknown
     assert len(json.loads(run(polled, "export", "--format", "json", "--since", "1h"))) == 10
 
 
@@ -113,3 +118,13 @@ def test_hits_csv_neutralises_formulas_too(polled: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(run(polled, "hits", "--csv", "--limit", "100"))))
     formula = next(r for r in rows if "HYPERLINK" in r["title"])
     assert formula["title"].startswith("'=HYPERLINK")
+
+
+def test_an_existing_output_file_is_kept_unless_forced(polled: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hits.jsonl"
+    out.write_text("yesterday's export\n", encoding="utf-8")
+    refused = run(polled, "export", "--format", "jsonl", "-o", str(out), code=1)
+    assert f"Error: {out} exists; choose a new file name, or pass --force" in refused
+    assert out.read_text(encoding="utf-8") == "yesterday's export\n"
+    run(polled, "export", "--format", "jsonl", "-o", str(out), "--force")
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 10
