@@ -20,10 +20,8 @@ import ahocorasick
 
 from monitor.records import Entry, Match, TermHit
 from monitor.rule import Place, Rule, compile_rule
-from monitor.terms import SENTENCE_MARK, fold_text, is_regex, term_patterns
-from monitor.watch import WatchSpec
-
-EXCLUDE = "exclude"  # the pseudo-group of exclusion terms
+from monitor.terms import SENTENCE_MARK, fold_text, is_regex, term_patterns, term_regex
+from monitor.watch import EXCLUDE, WatchSpec  # EXCLUDE: the pseudo-group of exclusion terms
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class CompiledWatch:
         labelled += [(EXCLUDE, t) for t in spec.exclude]
         for group, term in labelled:
             if is_regex(term):
-                self._regexes.append((re.compile(term[3:]), group, term))
+                self._regexes.append((term_regex(term), group, term))
                 continue
             for pattern in term_patterns(term):
                 patterns.setdefault(pattern, []).append((group, term))

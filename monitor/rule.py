@@ -10,16 +10,21 @@ read with Python's own parser and checked so that only these forms are accepted:
     sentence(north_korea, troops)                in the same sentence
     title(north_korea)                           present in the title
 
-Without a rule, every group with ``required = true`` must be present.
+Without a rule, every group with ``required = true`` must be present. A rule nests at
+most ``MAX_DEPTH`` levels: the checks below, and the rule they build, recurse once per
+level, so a rule of 3,000 nested ``not`` is refused rather than overflowing the stack.
 """
 
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 FUNCTIONS = {"near": 3, "sentence": 2, "title": 1}
+MAX_DEPTH = 32  # levels of the syntax tree; "a and (b or not near(c, d, 8))" has six
+TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels); write it flatter"
 
 
 @dataclass(frozen=True)
@@ -47,16 +52,43 @@ def compile_rule(text: str, groups: Sequence[str]) -> Rule:
     """Check ``text`` and return a function of the groups found. Raises ``RuleError``."""
     names = {ident(g): g for g in groups}
     try:
-        tree = ast.parse(" ".join(text.split()), mode="eval").body  # may span lines
+        with warnings.catch_warnings():
+            # Python warns of some forms ("x is 1"); they are refused below in any case.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(" ".join(text.split()), mode="eval").body  # may span lines
     except SyntaxError as exc:
         raise RuleError(f"not a valid expression: {exc.msg}") from None
+    except ValueError as exc:  # a NUL character, on some Python releases
+        raise RuleError(f"not a valid expression: {exc}") from None
+    except (RecursionError, MemoryError):  # how the parser says its own stack ran out
+        raise RuleError(TOO_DEEP) from None
+    if _deeper_than(tree, MAX_DEPTH):
+        raise RuleError(TOO_DEEP)
     return _compile(tree, names)
+
+
+def _deeper_than(tree: ast.AST, limit: int) -> bool:
+    """Whether the tree nests more than ``limit`` levels; a loop, as the tree may not fit
+    the recursion ``_compile`` would need ("-" * 100_000, "a + " * 50_000 parse fine)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return False
+
+
+def _shown(node: ast.AST) -> str:
+    """Part of a rule as a message quotes it, cut short."""
+    text = ast.unparse(node)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _group(node: ast.expr, names: dict[str, str]) -> str:
     if not isinstance(node, ast.Name) or node.id not in names:
-        shown = ast.unparse(node)
-        raise RuleError(f"{shown!r} is not a group of this watch ({', '.join(sorted(names))})")
+        shown = _shown(node)
+        raise RuleError(f"{shown} is not a group of this watch ({', '.join(sorted(names))})")
     return names[node.id]
 
 
@@ -74,13 +106,13 @@ def _compile(node: ast.expr, names: dict[str, str]) -> Rule:
         return lambda found: bool(found.get(group))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         return _call(node.func.id, node, names)
-    raise RuleError(f"{ast.unparse(node)!r}: use group names, and, or, not, near, sentence, title")
+    raise RuleError(f"{_shown(node)}: use group names, and, or, not, near, sentence, title")
 
 
 def _call(name: str, node: ast.Call, names: dict[str, str]) -> Rule:
     if name not in FUNCTIONS or node.keywords or len(node.args) != FUNCTIONS[name]:
         usage = "near(a, b, words), sentence(a, b) or title(a)"
-        raise RuleError(f"{ast.unparse(node)!r}: expected {usage}")
+        raise RuleError(f"{_shown(node)}: expected {usage}")
     if name == "title":
         group = _group(node.args[0], names)
         return lambda found: any(p.field == "title" for p in found.get(group, ()))
@@ -88,9 +120,10 @@ def _call(name: str, node: ast.Call, names: dict[str, str]) -> Rule:
     if name == "sentence":
         return lambda found: _any_pair(found, a, b, lambda x, y: x.sentence == y.sentence)
     limit = node.args[2]
-    if not isinstance(limit, ast.Constant) or not isinstance(limit.value, int) or limit.value < 1:
-        raise RuleError(f"{ast.unparse(node)!r}: the distance must be a whole number of words")
-    words = limit.value
+    number = limit.value if isinstance(limit, ast.Constant) else None
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:  # True is an int
+        raise RuleError(f"{_shown(node)}: the distance must be a whole number of words")
+    words = number
     return lambda found: _any_pair(found, a, b, lambda x, y: abs(x.word - y.word) <= words)
 
 

@@ -2,14 +2,19 @@
 
 Validation, the README's configuration reference and a docs test all read these
 tables, so a key exists in exactly one place. Keys are dotted by TOML table:
-``fetch.timeout`` is ``timeout`` under ``[fetch]``.
+``fetch.timeout`` is ``timeout`` under ``[fetch]``. A row's ``minimum`` and ``maximum``
+(a number, or a duration such as ``"1m"``) are both what ``config`` accepts and what the
+README's "allowed" column says, so the two cannot disagree.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from ipaddress import ip_address, ip_network
 
 from monitor import __version__
 
@@ -24,6 +29,9 @@ KINDS = {
     "url": "an http:// or https:// URL",
     "name": "a name of lowercase letters, digits, '-', '_' or '.'",
     "list": "a list of strings",
+    "networks": 'a list of CIDR networks such as ["192.168.1.0/24"]',
+    "hosts": 'a list of host names such as ["news.example.org"]',
+    "addresses": 'a list of email addresses such as ["desk@example.org"]',
     "times": 'a list of local times such as ["08:00", "18:00"]',
     "choice": "one of the listed values",
 }
@@ -35,36 +43,80 @@ class Setting:
     kind: str
     default: object
     help: str
-    minimum: int | None = None
+    minimum: int | str | None = None  # an int, or for a duration the text of one ("1m")
+    maximum: int | str | None = None
     choices: tuple[str, ...] = ()
+    # Poll intervals only: the floor for a feed on this machine. ``minimum`` protects
+    # other people's servers; one's own (a local bridge, a test server) may be asked more.
+    local_minimum: str | None = None
 
 
 USER_AGENT = f"monitor/{__version__} (news-feed watch daemon; python-httpx)"
+INTERVAL_RANGE = ("1m", "7d")  # poll intervals, both schedule.interval and a feed's own
+LOCAL_INTERVAL = "1s"  # ... and for a feed on this machine (LOCAL_HOSTS)
+#: Where a feed counts as on this machine: a loopback address or the name localhost.
+LOCAL_HOSTS = "127.0.0.1, ::1 or localhost"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("database", "path", "monitor.db", "SQLite database file."),
     Setting("timezone", "timezone", "UTC", "Time zone for times shown to people."),
     Setting("watches_dir", "path", "watches", "Folder of watch files, one `*.toml` per watch."),
     Setting("fetch.concurrency", "int", 50, "Feeds fetched at the same time.", 1),
-    Setting("fetch.timeout", "duration", "30s", "Hard deadline for one whole request."),
-    Setting("fetch.connect_timeout", "duration", "10s", "Deadline for opening a connection."),
+    Setting(
+        "fetch.timeout", "duration", "30s", "Hard deadline for one whole request.", "1s", "10m"
+    ),
+    Setting(
+        "fetch.connect_timeout",
+        "duration",
+        "10s",
+        "Deadline for opening a connection.",
+        "1s",
+        "10m",
+    ),
     Setting("fetch.max_bytes", "int", 10_000_000, "Largest feed body kept, after gzip.", 1024),
-    Setting("fetch.max_redirects", "int", 5, "Redirects followed before giving up.", 0),
+    Setting("fetch.max_redirects", "int", 5, "Redirects followed before giving up.", 0, 20),
     Setting("fetch.user_agent", "str", USER_AGENT, "User-Agent header sent to feed servers."),
     Setting(
         "fetch.allow_networks",
-        "list",
+        "networks",
         [],
         "Private or local networks (CIDR) a feed may resolve or redirect to; a feed's own"
         " configured host is always allowed.",
     ),
-    Setting("parse.workers", "int", 0, "Parser processes; 0 means one per CPU core.", 0),
-    Setting("parse.timeout", "duration", "20s", "Time one feed may take to parse."),
-    Setting("parse.memory_mb", "int", 1024, "Memory limit of a parser process, in MiB.", 64),
-    Setting("schedule.interval", "duration", "15m", "Poll interval of feeds that set none."),
-    Setting("schedule.jitter", "duration", "30s", "Random delay added to each scheduled poll."),
+    Setting("parse.workers", "int", 0, "Parser processes; 0 means one per CPU core.", 0, 256),
+    Setting("parse.timeout", "duration", "20s", "Time one feed may take to parse.", "1s", "10m"),
     Setting(
-        "schedule.max_backoff", "duration", "6h", "Longest wait between tries of a failing feed."
+        "parse.memory_mb",
+        "int",
+        1024,
+        "Memory limit of a parser process, in MiB.",
+        64,
+        1_048_576,
+    ),
+    Setting(
+        "schedule.interval",
+        "duration",
+        "15m",
+        "Poll interval of feeds that set none; never under a minute, so that a typo cannot"
+        " hammer a feed server.",
+        *INTERVAL_RANGE,
+        local_minimum=LOCAL_INTERVAL,
+    ),
+    Setting(
+        "schedule.jitter",
+        "duration",
+        "30s",
+        "Random delay added to each scheduled poll.",
+        "0s",
+        "1h",
+    ),
+    Setting(
+        "schedule.max_backoff",
+        "duration",
+        "6h",
+        "Longest wait between tries of a failing feed.",
+        "1m",
+        "7d",
     ),
     Setting(
         "email.smtp_host",
@@ -72,7 +124,9 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "SMTP server for alerts; empty: write them into `email.maildir` instead.",
     ),
-    Setting("email.smtp_port", "int", 587, "SMTP port (465 for `tls`, 587 for `starttls`).", 1),
+    Setting(
+        "email.smtp_port", "int", 587, "SMTP port (465 for `tls`, 587 for `starttls`).", 1, 65535
+    ),
     Setting(
         "email.security",
         "choice",
@@ -87,7 +141,7 @@ SETTINGS: tuple[Setting, ...] = (
         "email.ca_file", "path", "", "Extra CA certificate (PEM) to trust, for a private server."
     ),
     Setting("email.from", "str", "monitor@localhost", "Sender address of alerts."),
-    Setting("email.to", "list", [], "Recipients of alerts (a watch can name its own)."),
+    Setting("email.to", "addresses", [], "Recipients of alerts (a watch can name its own)."),
     Setting("email.subject_prefix", "str", "[monitor]", "Start of every alert's subject."),
     Setting(
         "email.mode",
@@ -106,38 +160,51 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Maildir for alerts without SMTP; default: beside the database.",
     ),
-    Setting("email.timeout", "duration", "30s", "Deadline for one SMTP conversation."),
-    Setting("email.max_backoff", "duration", "1h", "Longest wait between tries of an alert."),
-    Setting("email.operator", "list", [], "Who gets dead-feed warnings; default: `email.to`."),
+    Setting("email.timeout", "duration", "30s", "Deadline for one SMTP conversation.", "1s", "10m"),
+    Setting(
+        "email.max_backoff", "duration", "1h", "Longest wait between tries of an alert.", "1m", "7d"
+    ),
+    Setting("email.operator", "addresses", [], "Who gets dead-feed warnings; default: `email.to`."),
     Setting(
         "web.allowed_hosts",
-        "list",
+        "hosts",
         [],
         "Extra Host names the review page answers to (a reverse proxy's); 127.0.0.1,"
         " localhost, [::1] and the `--host` value always are.",
     ),
-    Setting("metrics.port", "int", 0, "Port of the Prometheus endpoint; 0 turns it off.", 0),
+    Setting("metrics.port", "int", 0, "Port of the Prometheus endpoint; 0 turns it off.", 0, 65535),
     Setting("metrics.host", "str", "127.0.0.1", "Address the Prometheus endpoint listens on."),
     Setting(
         "housekeeping.retention",
         "duration",
         "90d",
         "Entries that never matched are deleted after this long (hits are kept).",
+        "1d",
+        "3650d",
     ),
     Setting(
-        "housekeeping.dead_after", "duration", "1d", "A feed failing this long is flagged dead."
+        "housekeeping.dead_after",
+        "duration",
+        "1d",
+        "A feed failing this long is flagged dead.",
+        "1h",
+        "365d",
     ),
     Setting(
         "housekeeping.silent_min",
         "duration",
         "12h",
         "Shortest silence that can flag a feed, however busy it usually is.",
+        "1h",
+        "365d",
     ),
     Setting(
         "health.max_age",
         "duration",
         "3m",
         "`monitor health` fails when the daemon's heartbeat is older than this.",
+        "1m",  # the daemon writes a heartbeat every 30 seconds
+        "1d",
     ),
 )
 
@@ -149,7 +216,14 @@ FEED_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "language", "str", None, "Language of the entries if the feed declares none: de, en, ko."
     ),
-    Setting("interval", "duration", None, "Poll interval; default `schedule.interval`."),
+    Setting(
+        "interval",
+        "duration",
+        None,
+        "Poll interval; default `schedule.interval`.",
+        *INTERVAL_RANGE,
+        local_minimum=LOCAL_INTERVAL,
+    ),
     Setting("enabled", "bool", True, "Set to false to keep the feed but stop polling it."),
     Setting(
         "outlet",
@@ -161,16 +235,106 @@ FEED_SETTINGS: tuple[Setting, ...] = (
 
 REQUIRED_FEED_KEYS = frozenset({"name", "url"})
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+# ASCII digits only (\d would take "١٥m"), spaces only around (a "\n" is no duration).
+_DURATION = re.compile(r" *([0-9]+(?:\.[0-9]+)?) *(ms|s|m|h|d) *")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+class DurationTooLong(ValueError):
+    """Written as a duration, but longer than a ``timedelta`` holds."""
+
+
 def parse_duration(text: str) -> timedelta:
-    """``"15m"`` -> 15 minutes. Raises ``ValueError`` for anything else."""
-    found = _DURATION.match(text)
+    """``"15m"`` -> 15 minutes. Raises ``ValueError`` for anything else.
+
+    That includes durations a ``timedelta`` cannot hold ("9999999999d"), so a caller
+    (the config, the CLI's ``--since``) has one exception to turn into a message."""
+    found = _DURATION.fullmatch(text)
     if not found:
         raise ValueError(f"not a duration: {text!r}")
-    return timedelta(seconds=float(found.group(1)) * _UNITS[found.group(2)])
+    try:
+        return timedelta(seconds=float(found.group(1)) * _UNITS[found.group(2)])
+    except OverflowError:  # beyond timedelta's 999,999,999 days (or float's range)
+        raise DurationTooLong(f"not a duration: {text!r} is too long") from None
+
+
+def allowed(setting: Setting) -> str:
+    """The values a setting takes beyond its kind, as docs and messages say it: "1m to 7d"."""
+    if setting.choices:
+        return ", ".join(setting.choices)
+
+    def written(bound: int | str) -> str:  # as TOML takes it: 1_048_576
+        return f"{bound:_}" if isinstance(bound, int) and bound > 99_999 else str(bound)
+
+    low, high = setting.minimum, setting.maximum
+    if low is not None and high is not None:
+        text = f"{written(low)} to {written(high)}"
+    elif low is not None:
+        text = f"at least {written(low)}"
+    elif high is not None:
+        text = f"at most {written(high)}"
+    else:
+        return ""
+    if setting.local_minimum:
+        text += f" ({setting.local_minimum} for a feed on {LOCAL_HOSTS})"
+    return text
+
+
+def shown(value: object) -> str:
+    """A value as a message quotes it: its repr, cut short (a file may hold a megabyte)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def has_control(text: str) -> bool:
+    """Line breaks, tabs, NUL...: nothing a header, a path or a name may carry."""
+    return any(unicodedata.category(c) == "Cc" for c in text)
+
+
+def is_address(text: str) -> bool:
+    """``desk@example.org`` or ``Desk <desk@example.org>``: an address mail can go to.
+
+    Control characters are refused: a line break would start a new mail header."""
+    if has_control(text):
+        return False
+    text = text.strip()
+    if text.endswith(">") and "<" in text:
+        text = text[text.rindex("<") + 1 : -1]
+    local, at, domain = text.rpartition("@")
+    return bool(local and at and domain) and not any(c in text for c in " <>,;")
+
+
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
+
+
+def is_host(text: str) -> bool:
+    """A name the ``Host`` header can carry: a DNS name, ``*.`` and one, an IPv4 address,
+    or an IPv6 address in brackets. No scheme, port or path: those are not host names."""
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            ip_address(text[1:-1])
+        except ValueError:
+            return False
+        return ":" in text
+    name = text.removeprefix("*.")
+    return len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
+
+
+def is_network(text: str) -> bool:
+    """``192.168.1.0/24``, ``fd00::/8`` or a bare address (its own /32 or /128)."""
+    try:
+        ip_network(text.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+#: List kinds whose every item is checked: the test, and what an item should be.
+ITEMS: dict[str, tuple[Callable[[str], bool], str]] = {
+    "networks": (is_network, 'a CIDR network such as "192.168.1.0/24"'),
+    "hosts": (is_host, 'a host name such as "news.example.org" (no scheme, port or path)'),
+    "addresses": (is_address, 'an email address such as "desk@example.org"'),
+}
 
 
 def markdown_table(settings: tuple[Setting, ...]) -> str:
@@ -187,6 +351,8 @@ def markdown_table(settings: tuple[Setting, ...]) -> str:
             return f"`{value:_}`" if value > 9999 else f"`{value}`"
         return f'`"{value}"`'
 
-    rows = ["| key | kind | default | what it does |", "|---|---|---|---|"]
-    rows += [f"| `{s.key}` | {s.kind} | {shown(s.default)} | {s.help} |" for s in settings]
+    rows = ["| key | kind | default | allowed | what it does |", "|---|---|---|---|---|"]
+    rows += [
+        f"| `{s.key}` | {s.kind} | {shown(s.default)} | {allowed(s)} | {s.help} |" for s in settings
+    ]
     return "\n".join(rows)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 
 # Soft hyphen and zero-width characters: invisible, and they split words. Dropped.
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -115,13 +116,34 @@ def term_patterns(term: str) -> tuple[str, ...]:
     return (head + body + " ",)
 
 
+def term_regex(term: str, flags: int = 0) -> re.Pattern[str]:
+    """The compiled pattern of a ``re:`` term, for ``match`` and ``highlight_spans``.
+
+    Python warns of forms whose meaning may change one day ("[[" may become a nested
+    set); the warning would reach the log of every process that compiles the watch, and
+    nothing the reader could act on, so it is silenced here, in the one place terms compile.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(term[3:], flags)
+
+
 def term_problem(term: str) -> str | None:
-    """Why a term cannot be used, or None. Regular expressions must compile."""
+    """Why a term cannot be used, or None. Regular expressions must compile, both as
+    ``match`` runs them and as ``highlight_spans`` does (ignoring case), and must not
+    match empty text: such a pattern is found in every entry."""
     if is_regex(term):
         try:
-            re.compile(term[3:])
+            regex = term_regex(term)
+            term_regex(term, re.IGNORECASE)
         except re.error as exc:
             return f"invalid regular expression: {exc}"
+        except OverflowError as exc:  # a{4294967296}: a repeat count beyond re's limit
+            return f"invalid regular expression: {exc}"
+        except (RecursionError, MemoryError):  # re's parser recurses once per group
+            return "invalid regular expression: nested too deeply"
+        if regex.match("") is not None:
+            return "matches empty text, so every entry would have it; make a part required"
         return None
     if not fold(term.strip("* ")):
         return "empty term (nothing left once punctuation is removed)"
@@ -143,7 +165,7 @@ def highlight_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for term in terms:
         if is_regex(term):
-            regex = re.compile(term[3:], re.IGNORECASE)
+            regex = term_regex(term, re.IGNORECASE)
             spans += [(m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()]
             continue
         for pattern in term_patterns(term):

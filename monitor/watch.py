@@ -7,13 +7,15 @@ and applies them. The term language is documented in the README ("Watches").
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.rule import RuleError, compile_rule
+from monitor.rule import RuleError, compile_rule, ident
+from monitor.settings import is_address, shown
 from monitor.terms import term_problem
 
 WATCH_KEYS = {
@@ -29,7 +31,8 @@ WATCH_KEYS = {
 }
 ALERT_MODES = ("immediate", "digest", "both", "none")
 GROUP_KEYS = {"name", "terms", "required", "weight"}
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+EXCLUDE = "exclude"  # match's pseudo-group of the exclude terms: no group may be called so
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")  # fullmatch: "$" would let a trailing "\n" in
 
 
 @dataclass(frozen=True)
@@ -56,17 +59,48 @@ class WatchSpec:
     summary_weight: float = 1.0
 
 
+def read_toml(
+    path: Path, what: str, *, missing: str = "file not found"
+) -> tuple[dict[str, Any] | None, str]:
+    """A TOML file's data, or None and the one problem (``file: what``) that stopped it.
+
+    Both the config and the watch files are read here, so a folder where a file should
+    be, a file nested too deeply for the parser or a number of 5,000 digits is a problem
+    to report, not a traceback."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, f"{path}: {missing}"
+    except IsADirectoryError:
+        return None, f"{path}: expected a {what}, found a folder"
+    except UnicodeDecodeError as exc:
+        return None, f"{path}: cannot read: not UTF-8 text ({exc})"
+    except (OSError, ValueError) as exc:  # no permission, a NUL in the name...
+        return None, f"{path}: cannot read: {exc}"
+    try:
+        return tomllib.loads(text), ""
+    except tomllib.TOMLDecodeError as exc:
+        return None, f"{path}: not valid TOML: {exc}"
+    except (RecursionError, MemoryError):  # tomllib recurses into nested arrays and tables
+        return None, f"{path}: not valid TOML: nested too deeply"
+    except ValueError as exc:  # an integer longer than Python converts (4,300 digits)
+        return None, f"{path}: not valid TOML: {exc}"
+
+
 def load_watches(folder: Path) -> tuple[list[WatchSpec], list[str]]:
     """Every ``*.toml`` in ``folder``, and the problems found (``file: key: what``)."""
-    if not folder.is_dir():
+    try:
+        paths = sorted(folder.glob("*.toml")) if folder.is_dir() else None
+    except OSError:  # a name too long for the file system, say
+        paths = None
+    if paths is None:
         return [], [f"{folder}: watches_dir: expected a folder of watch files, found none"]
     watches: list[WatchSpec] = []
     problems: list[str] = []
-    for path in sorted(folder.glob("*.toml")):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            problems.append(f"{path}: not valid TOML: {exc}")
+    for path in paths:
+        data, problem = read_toml(path, "watch file")
+        if data is None:
+            problems.append(problem)
             continue
         watch, found = watch_from_dict(path.stem, data, where=str(path))
         problems.extend(found)
@@ -82,7 +116,7 @@ def watch_from_dict(
 ) -> tuple[WatchSpec | None, list[str]]:
     """Validate one watch's data; ``where`` prefixes every problem."""
     problems: list[str] = []
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         problems.append(f"{where}: file name: expected lowercase letters, digits, '-', '_', '.'")
     for key in sorted(set(data) - WATCH_KEYS):
         problems.append(
@@ -91,8 +125,8 @@ def watch_from_dict(
 
     def number(key: str, default: float) -> float:
         value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            problems.append(f"{where}: {key}: expected a number >= 0, got {value!r}")
+        if not _is_weight(value):
+            problems.append(f"{where}: {key}: expected a number >= 0, got {shown(value)}")
             return default
         return float(value)
 
@@ -102,6 +136,7 @@ def watch_from_dict(
         description = ""
     exclude = _terms(data.get("exclude", []), f"{where}: exclude", problems, allow_empty=True)
     groups: list[GroupSpec] = []
+    seen: set[str] = set()  # as the rule writes them: north-korea and north_korea are one
     raw_groups = data.get("groups")
     if not isinstance(raw_groups, list) or not raw_groups:
         problems.append(f"{where}: groups: expected at least one [[groups]] table")
@@ -119,13 +154,20 @@ def watch_from_dict(
         if not isinstance(group_name, str) or not group_name:
             problems.append(f"{at}.name: expected a non-empty string")
             group_name = f"group{index + 1}"
+        elif group_name == EXCLUDE:
+            problems.append(f"{at}.name: {group_name!r} is reserved for the exclude terms")
+        elif ident(group_name) in seen:
+            problems.append(
+                f"{at}.name: {shown(group_name)} is used by another group; names must be unique"
+            )
+        seen.add(ident(group_name))
         required = raw.get("required", True)
         if not isinstance(required, bool):
             problems.append(f"{at}.required: expected true or false")
             required = True
         weight = raw.get("weight", 1.0)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            problems.append(f"{at}.weight: expected a number >= 0, got {weight!r}")
+        if not _is_weight(weight):
+            problems.append(f"{at}.weight: expected a number >= 0, got {shown(weight)}")
             weight = 1.0
         terms = _terms(raw.get("terms"), f"{at}.terms", problems, allow_empty=False)
         groups.append(GroupSpec(group_name, terms, required, float(weight)))
@@ -139,9 +181,11 @@ def watch_from_dict(
                 compile_rule(rule, [g.name for g in groups])
             except RuleError as exc:
                 problems.append(f"{where}: rule: {exc}")
+    # An empty alert_to is kept: only with SMTP is it a problem, which config checks.
     alert_to = data.get("alert_to")
     if alert_to is not None and (
-        not isinstance(alert_to, list) or not all(isinstance(a, str) and "@" in a for a in alert_to)
+        not isinstance(alert_to, list)
+        or not all(isinstance(a, str) and is_address(a) for a in alert_to)
     ):
         problems.append(f"{where}: alert_to: expected a list of email addresses")
         alert_to = None
@@ -164,6 +208,17 @@ def watch_from_dict(
     return (None if problems else spec), problems
 
 
+def _is_weight(value: object) -> bool:
+    """A number >= 0 that arithmetic can use: TOML's nan and inf are neither."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return False
+    return math.isfinite(number) and number >= 0
+
+
 def _terms(value: object, at: str, problems: list[str], *, allow_empty: bool) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         problems.append(f"{at}: expected a list of strings")
@@ -174,7 +229,7 @@ def _terms(value: object, at: str, problems: list[str], *, allow_empty: bool) ->
     for term in value:
         problem = term_problem(term)
         if problem:
-            problems.append(f"{at}: {term!r}: {problem}")
+            problems.append(f"{at}: {shown(term)}: {problem}")
         else:
             good.append(term)
     return tuple(good)

@@ -207,3 +207,10 @@ def test_verdict_explains_a_miss() -> None:
         Entry("k", None, "Nordkorea: Satellit, Soldaten, Russland", "", None, None)
     )["nk"]
     assert vetoed.reason == "excluded by satellit*"
+
+
+def test_a_regex_python_warns_about_is_matched_without_a_warning() -> None:
+    # "[[" may mean a nested set in a future Python, and re says so with a FutureWarning
+    # (an error under this suite's filterwarnings); the term means what it means today.
+    assert finds("re:[[k]ursk", "Kämpfe bei Kursk")
+    assert highlight_spans("bei [ursk", ["re:[[k]ursk"]) == [(4, 9)]
