@@ -19,7 +19,7 @@ from monitor.config import DEFAULT_PATH, Config, load
 from monitor.errors import ConfigError, MonitorError
 from monitor.pipeline import Poller, summary, utcnow
 from monitor.records import FeedOutcome
-from monitor.review import MARKS, STATUSES, HitFilter, count_hits, find_hits
+from monitor.review import MARKS, STATUSES, HitFilter, count_hits, find_hits, search_problem
 from monitor.settings import parse_duration
 from monitor.store import Store
 from monitor.watch import WatchSpec
@@ -293,6 +293,9 @@ def hits(
     try:
         _check_watch(config, store, watch)
         found_since = cutoff(utcnow(), since)
+        problem = search_problem(search) if search else None
+        if problem:
+            raise click.BadParameter(problem, param_hint="--search")
         filters = HitFilter(watch=watch, status=status, search=search, found_since=found_since)
         rows = find_hits(store, filters, limit=limit)
     finally:
@@ -543,9 +546,10 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     """
     from monitor.web import serve as run_server
 
-    config = config_of(ctx)
-    click.echo(f"review page on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    run_server(config, host, port)
+    def ready(url: str) -> None:  # once it really listens: a busy port prints no URL
+        click.echo(f"review page on {url} (Ctrl-C stops it)", err=True)
+
+    run_server(config_of(ctx), host, port, ready=ready)
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ triage marks; feed health with rates; hits per day. Pure SQL over ``Store``.
 Search uses the ``entries_fts`` trigram index for words of three characters or more
 (so "truppen" finds "Truppenentsendung" and "북한군" finds "북한군이"); shorter words
 (포로, "EU") fall back to a plain substring scan, which the trigram index cannot serve.
+``search_problem`` says why a search cannot run (too many words, a NUL), for the page
+and the CLI to refuse it in one line.
 """
 
 from __future__ import annotations
@@ -20,6 +22,18 @@ from monitor.terms import same_story
 
 STATUSES = ("new", "relevant", "irrelevant", "seen")
 MARKS = ("relevant", "irrelevant", "seen")
+# Each word of a search is a clause of the query, and SQLite refuses a WHERE nested
+# 1000 deep: far below that, a search of more words is a mistake, not a question.
+SEARCH_MAX_WORDS, SEARCH_MAX_CHARS = 20, 500
+
+
+def search_problem(text: str) -> str | None:
+    """Why ``text`` cannot be searched for, or None when it can."""
+    if len(text) > SEARCH_MAX_CHARS or len(text.split()) > SEARCH_MAX_WORDS:
+        return f"a search takes at most {SEARCH_MAX_WORDS} words and {SEARCH_MAX_CHARS} characters"
+    if "\x00" in text:  # FTS5 reads its query as C text, which ends there
+        return "a search cannot hold a NUL character"
+    return None
 
 
 @dataclass(frozen=True)

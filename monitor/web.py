@@ -7,22 +7,35 @@
     GET  /feeds             each feed's health
     GET  /timeline          hits per day, by language or outlet (plotly.js, served here)
 
-Every piece of feed text goes through the templates' autoescaping. POSTs must carry
-the page's CSRF token (a random value per server process, only readable by pages of
-this origin) and, when the browser sends one, an Origin matching the host; a forged
-POST from another site has neither. Set MONITOR_WEB_USER and MONITOR_WEB_PASSWORD to
-require HTTP basic authentication.
+Every piece of feed text goes through the templates' autoescaping. Only requests whose
+Host is one of the names the server answers to are served (loopback, the ``--host``
+address, ``web.allowed_hosts``): a page on another site that re-points its own name at
+this machine (DNS rebinding) gets a 400 and never sees a page. POSTs must carry the
+page's CSRF token (a random value per server process, only readable by pages of this
+origin) and, when the browser sends one, an Origin of this server; a forged POST from
+another site has neither. Set MONITOR_WEB_USER and MONITOR_WEB_PASSWORD to require HTTP
+basic authentication.
+
+A parameter the page cannot use (a page number past 64 bits, a date in the year 1, a
+hit id that is not a number) is a 400 or 404 page in the site's layout saying what was
+wrong, never a 500. ``serve`` binds the port itself, so that a port in use is one
+``MonitorError`` line rather than uvicorn's log.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import hmac
+import ipaddress
 import os
+import re
 import secrets
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -31,6 +44,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -40,12 +54,28 @@ from starlette.templating import Jinja2Templates
 from monitor import review
 from monitor.chart import figure_json, plotly_js
 from monitor.config import Config
+from monitor.errors import ConfigError, MonitorError
 from monitor.message import highlight_html, safe_link
 from monitor.store import Store, from_iso
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
 USER_ENV, PASSWORD_ENV = "MONITOR_WEB_USER", "MONITOR_WEB_PASSWORD"
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")  # the names this machine always has
+# Limits of what the page's parameters may ask for (a search's are review's): past them
+# SQLite's 64-bit integers or Python's dates overflow.
+MAX_PAGE = 1_000_000  # 50 million hits
+MAX_HIT_ID = 2**63 - 1  # SQLite's largest INTEGER
+DAY_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
+TIMELINE_DAYS = (1, 730)
+NOTE_MAX = 2000  # characters
+HEADINGS = {
+    400: "Bad request",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    500: "Server error",
+}
 
 
 class BasicAuth(BaseHTTPMiddleware):
@@ -86,8 +116,10 @@ class _Database:
         return self.store
 
 
-def create_app(config: Config) -> Starlette:
-    """The review app over the configured database."""
+def create_app(config: Config, host: str = "127.0.0.1") -> Starlette:
+    """The review app over the configured database, answering to the loopback names,
+    ``host`` (the address it listens on) and the configured ``web.allowed_hosts``."""
+    public = configured_hosts(config["web.allowed_hosts"], config.path)
     db = _Database(config.database)  # db() is the open Store
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     tz = config.timezone
@@ -99,22 +131,23 @@ def create_app(config: Config) -> Starlette:
 
     templates.env.filters["local"] = local
 
-    def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-        context = {"csrf": csrf, "marks": review.MARKS, **context}
-        return templates.TemplateResponse(request, name, context, status_code=status)
+    def page(
+        request: Request,
+        name: str,
+        context: dict[str, Any],
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        limits = {"note_max": NOTE_MAX, "first_day": DAY_RANGE[0], "last_day": DAY_RANGE[1]}
+        context = {"csrf": csrf, "marks": review.MARKS, **limits, **context}
+        return templates.TemplateResponse(
+            request, name, context, status_code=status, headers=headers
+        )
 
     async def hits(request: Request) -> Response:
         args = request.query_params
-        filters = review.HitFilter(
-            watch=args.get("watch") or None,
-            feed=args.get("feed") or None,
-            language=args.get("lang") or None,
-            status=args.get("status") if args.get("status") in review.STATUSES else None,
-            since=_day(args.get("from"), tz),
-            until=_day(args.get("to"), tz, next_day=True),
-            search=args.get("q") or None,
-        )
-        number = max(1, _int(args.get("page"), 1))
+        filters = _hit_filter(args, tz)
+        number = parse_whole(args["page"], "page", 1, MAX_PAGE) if args.get("page") else 1
         offset = (number - 1) * PAGE_SIZE
         rows = review.find_hits(db(), filters, limit=PAGE_SIZE, offset=offset)
         total = review.count_hits(db(), filters)
@@ -140,9 +173,10 @@ def create_app(config: Config) -> Starlette:
         )
 
     async def hit(request: Request) -> Response:
-        row = db().hit(_int(request.path_params["hit_id"], 0))
+        hit_id = _hit_id(request)
+        row = db().hit(hit_id)
         if row is None:
-            raise HTTPException(404, "There is no hit with this number.")
+            raise HTTPException(404, f"There is no hit number {hit_id}.")
         groups: dict[str, list[dict[str, str]]] = {}
         for term in row["terms"]:
             groups.setdefault(term["group"], []).append(term)
@@ -165,19 +199,29 @@ def create_app(config: Config) -> Starlette:
 
     async def triage(request: Request) -> Response:
         form = await request.form()
-        _check_forgery(request, str(form.get("csrf", "")), csrf)
-        hit_id = _int(request.path_params["hit_id"], 0)
+
+        def field(name: str) -> str:  # a file upload where text belongs counts as empty
+            value = form.get(name)
+            return value if isinstance(value, str) else ""
+
+        _check_forgery(request, field("csrf"), csrf, public)
+        hit_id = _hit_id(request)
         action = request.url.path.rsplit("/", 1)[-1]
         if action == "mark":
-            status = str(form.get("status", ""))
+            status = field("status")
             if status not in review.MARKS:
-                raise HTTPException(400, f"status must be one of {', '.join(review.MARKS)}")
+                raise HTTPException(400, f"status must be one of {', '.join(review.MARKS)}.")
             found = review.mark(db(), hit_id, status, None, datetime.now(UTC))
         else:
-            found = review.mark(db(), hit_id, None, str(form.get("note", "")), datetime.now(UTC))
+            note = field("note")
+            if len(note) > NOTE_MAX:
+                raise HTTPException(
+                    400, f"A note takes at most {NOTE_MAX} characters; this one has {len(note)}."
+                )
+            found = review.mark(db(), hit_id, None, note, datetime.now(UTC))
         if not found:
-            raise HTTPException(404, "There is no hit with this number.")
-        back = str(form.get("next") or "/")
+            raise HTTPException(404, f"There is no hit number {hit_id}.")
+        back = field("next") or "/"
         if not back.startswith("/") or back.startswith("//"):
             back = "/"  # only ever back to this site
         if back == "/" or back.startswith("/?"):
@@ -190,10 +234,10 @@ def create_app(config: Config) -> Starlette:
 
     async def timeline(request: Request) -> Response:
         args = request.query_params
-        days = min(max(_int(args.get("days"), 30), 1), 730)
-        split = (
-            str(args.get("split")) if args.get("split") in ("language", "outlet") else "language"
-        )
+        days = parse_whole(args["days"], "days", *TIMELINE_DAYS) if args.get("days") else 30
+        split = args.get("split") or "language"
+        if split not in ("language", "outlet"):
+            raise HTTPException(400, f"split must be language or outlet, not {_shown(split)}.")
         watch = args.get("watch") or None
         day_list, series = review.timeline(
             db(), days=days, split=split, now=datetime.now(UTC), tz=tz, watch=watch
@@ -220,12 +264,27 @@ def create_app(config: Config) -> Starlette:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        detail = exc.detail if isinstance(exc, HTTPException) else "Not found."
-        code = exc.status_code if isinstance(exc, HTTPException) else 404
-        return page(request, "web/404.html", {"page": "", "message": detail}, status=code)
+    async def error_page(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            code, detail, headers = exc.status_code, exc.detail, exc.headers
+        else:  # a bug: Starlette logs the traceback, the reader gets a page
+            code, detail, headers = (
+                500,
+                "Something went wrong here; the server's log says what.",
+                None,
+            )
+        phrase = HTTPStatus(code).phrase
+        if detail == phrase:  # Starlette's own words, such as the router's "Not Found"
+            detail = "There is no page at this address." if code == 404 else ""
+        context = {"page": "", "heading": HEADINGS.get(code, phrase), "message": detail}
+        return page(request, "web/error.html", context, status=code, headers=headers)
 
-    middleware = []
+    middleware = [
+        # First of all: a request for another name never reaches a page (DNS rebinding).
+        Middleware(
+            TrustedHostMiddleware, allowed_hosts=allowed_hosts(public, host), www_redirect=False
+        )
+    ]
     user, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
     if user and password:
         middleware.append(Middleware(BasicAuth, user=user, password=password))
@@ -243,37 +302,217 @@ def create_app(config: Config) -> Starlette:
         routes=routes,
         middleware=middleware,
         lifespan=db.lifespan,
-        exception_handlers={404: not_found, 400: not_found, 403: not_found},
+        exception_handlers={HTTPException: error_page, Exception: error_page},
     )
 
 
-def _check_forgery(request: Request, token: str, expected: str) -> None:
+# --- the names the page answers to -----------------------------------------------------
+
+_HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*")
+
+
+def host_name(text: str) -> str | None:
+    """``text`` as a Host header names it (lowercase; IPv6 in brackets, compressed;
+    international names in punycode), or None when it is no host name at all."""
+    try:
+        return f"[{ipaddress.IPv6Address(text.removeprefix('[').removesuffix(']')).compressed}]"
+    except ValueError:
+        pass
+    try:
+        name = text.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    return name if len(name) <= 253 and _HOST_NAME.fullmatch(name) else None
+
+
+def configured_hosts(entries: Sequence[str], path: Path) -> list[str]:
+    """The ``web.allowed_hosts`` names, or a ConfigError naming each that is no name."""
+    names, problems = [], []
+    for entry in entries:
+        # "*.lan.example": every name under it, as TrustedHostMiddleware reads it.
+        wildcard = entry.startswith("*.")
+        name = host_name(entry.removeprefix("*.") if wildcard else entry)
+        if name is not None and wildcard:
+            name = None if name.startswith("[") else "*." + name
+        if name is None:
+            problems.append(
+                f"{path}: web.allowed_hosts: expected a host name such as news.example.org"
+                f" (no scheme, port or path), got {entry!r}"
+            )
+        else:
+            names.append(name)
+    if problems:
+        raise ConfigError(problems)
+    return names
+
+
+def allowed_hosts(configured: Sequence[str], host: str) -> list[str]:
+    """Every name the page answers to: loopback, ``host`` (0.0.0.0 or :: too, should a
+    browser be pointed at them) and the configured names."""
+    listening = host_name(host)
+    return list(dict.fromkeys([*LOOPBACK, *([listening] if listening else []), *configured]))
+
+
+def _check_forgery(request: Request, token: str, expected: str, public: Collection[str]) -> None:
     """Refuse a POST without this page's token, or from another origin."""
     if not hmac.compare_digest(token.encode(), expected.encode()):
-        raise HTTPException(403, "This form is out of date or came from another site; reload.")
+        raise HTTPException(
+            403, "This form is stale or came from another site: reload the page and try again."
+        )
     origin = request.headers.get("Origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("Host"):
-        raise HTTPException(403, "Requests from other sites are refused.")
+    if origin is not None and not _same_site(origin, request.headers.get("Host", ""), public):
+        raise HTTPException(
+            403, f"This request came from another site ({_shown(origin)}) and is refused."
+        )
 
 
-def _int(value: Any, default: int) -> int:
+def _same_site(origin: str, host: str, public: Collection[str]) -> bool:
+    """Whether a browser's Origin is this server: the very name and port the request
+    went to, or a name of ``web.allowed_hosts`` (a reverse proxy's, on its own port).
+    "null" (a sandboxed frame, a data: page) is no origin of this server."""
+    parts = urlsplit(origin)
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+        parts.port  # noqa: B018  # raises on a port that is not a number
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or parts.path or parts.query or parts.fragment:
+        return False
+    if parts.netloc.lower() == host.lower():
+        return True
+    return not parts.username and host_name(parts.hostname or "") in public
 
 
-def _day(value: str | None, tz: Any, *, next_day: bool = False) -> datetime | None:
+# --- the page's parameters --------------------------------------------------------------
+
+
+def parse_whole(value: str, name: str, low: int, high: int) -> int:
+    """A whole number from the URL, from ``low`` to ``high``, or a 400 saying so."""
+    # ASCII digits only: int() would also take " 7", "1_0" and "７". The length check
+    # keeps int() off huge strings (it refuses more than 4300 digits by raising).
+    digits = value.lstrip("0") or "0"
+    if value.isascii() and value.isdigit() and len(digits) <= len(str(high)):
+        number = int(digits)
+        if low <= number <= high:
+            return number
+    raise HTTPException(
+        400, f"{name} must be a whole number from {low} to {high}, not {_shown(value)}."
+    )
+
+
+def parse_day(value: str, name: str, tz: tzinfo, *, next_day: bool = False) -> datetime:
     """A date field ("2025-02-27") as the start of that local day (or of the next)."""
     try:
-        day = date.fromisoformat(value or "")
+        day = date.fromisoformat(value)
     except ValueError:
-        return None
+        raise HTTPException(
+            400, f"{name} must be a date such as 2025-02-27, not {_shown(value)}."
+        ) from None
+    low, high = DAY_RANGE
+    if not low <= day <= high:  # near year 1 or 9999 the conversion to UTC overflows
+        raise HTTPException(400, f"{name} must be a date from {low} to {high}, not {value}.")
     start = datetime.combine(day, time(), tzinfo=tz)
     return start + timedelta(days=1) if next_day else start
 
 
-def serve(config: Config, host: str, port: int) -> None:
+def _hit_filter(args: Mapping[str, str], tz: tzinfo) -> review.HitFilter:
+    """The list's filters from the query string; an empty field is no filter."""
+    status = args.get("status") or None
+    if status is not None and status not in review.STATUSES:
+        raise HTTPException(
+            400, f"status must be one of {', '.join(review.STATUSES)}, not {_shown(status)}."
+        )
+    search = args.get("q") or None
+    problem = review.search_problem(search) if search else None
+    if problem:
+        raise HTTPException(400, problem[0].upper() + problem[1:] + ".")
+    return review.HitFilter(
+        watch=args.get("watch") or None,
+        feed=args.get("feed") or None,
+        language=args.get("lang") or None,
+        status=status,
+        since=parse_day(args["from"], "from", tz) if args.get("from") else None,
+        until=parse_day(args["to"], "to", tz, next_day=True) if args.get("to") else None,
+        search=search,
+    )
+
+
+def _hit_id(request: Request) -> int:
+    """The hit id of the path; one that cannot be a hit's is a 404, as a missing hit is."""
+    text = str(request.path_params["hit_id"])
+    try:
+        return parse_whole(text, "a hit id", 1, MAX_HIT_ID)
+    except HTTPException:
+        raise HTTPException(404, f"There is no hit number {_shown(text)}.") from None
+
+
+def _shown(value: str) -> str:
+    """A parameter quoted in a message, cut short: it is echoed to whoever sent it."""
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
+# --- serving ----------------------------------------------------------------------------
+
+
+def serve(
+    config: Config, host: str, port: int, *, ready: Callable[[str], None] | None = None
+) -> None:
+    """Serve the review page until Ctrl-C; ``ready(url)`` once it accepts connections.
+
+    The database is opened and the port bound here, before uvicorn starts, so that a
+    database that cannot open, a port in use or an address this machine lacks is one
+    ``MonitorError`` (uvicorn would log the error, or a traceback, and exit).
+    """
     import uvicorn
 
-    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+    app = create_app(config, host)  # a wrong web.allowed_hosts is a ConfigError here
+    Store(config.database).close()  # ... and a database that cannot open a StoreError
+    sockets = _bind(host, port)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started and ready is not None:
+                ready(url)
+
+    try:
+        Server(uvicorn.Config(app, log_level="warning")).run(sockets=sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _bind(host: str, port: int) -> list[socket.socket]:
+    """Sockets bound to every address ``host`` names, made as asyncio makes them."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise MonitorError(
+            f"cannot listen on {host}: no such address here",
+            hint="pass --host an address of this machine, such as 127.0.0.1",
+        ) from exc
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(found):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            # A restart need not wait for the last run's connections to time out.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # "localhost" binds ::1 and 127.0.0.1 apart
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise MonitorError(
+                f"port {port} on {host} is in use",
+                hint="stop the program listening there (another monitor serve?) or pass --port",
+            ) from exc
+        raise MonitorError(
+            f"cannot listen on {host} port {port}: {exc.strerror}",
+            hint="ports below 1024 need root: pass a --port above 1023"
+            if exc.errno == errno.EACCES
+            else "pass --host an address of this machine, such as 127.0.0.1",
+        ) from exc
+    return sockets

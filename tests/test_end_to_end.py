@@ -83,7 +83,9 @@ def test_hits_filters_and_formats(fixture_config: Path) -> None:
     csv_out = invoke(fixture_config, "hits", "--csv")
     assert csv_out.splitlines()[0].startswith("id,watch,feed,title,url,published")
     assert len(json.loads(invoke(fixture_config, "hits", "--json", "--limit", "2"))) == 2
-    assert json.loads(invoke(fixture_config, "hits", "--json", "--watch", "other")) == []
+    assert len(json.loads(invoke(fixture_config, "hits", "--json", "--watch", "nk-troops-russia")))
+    unknown = CliRunner().invoke(cli, ["--config", str(fixture_config), "hits", "--watch", "x"])
+    assert unknown.exit_code == 1 and "no watch named 'x'" in unknown.output, unknown.output
     assert len(json.loads(invoke(fixture_config, "hits", "--json", "--since", "1h"))) == 9
 
 
