@@ -41,7 +41,9 @@ def plans(config: Config) -> dict[str, AlertPlan]:
     for watch in config.watches:
         mode = watch.alert_mode or config["email.mode"]
         recipients = watch.alert_to if watch.alert_to is not None else config["email.to"]
-        result[watch.name] = AlertPlan(KINDS.get(mode, ()), tuple(recipients))
+        result[watch.name] = AlertPlan(
+            KINDS.get(mode, ()), tuple(recipients), per=config["email.per"]
+        )
     return result
 
 

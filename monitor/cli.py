@@ -22,6 +22,7 @@ from monitor.records import FeedOutcome
 from monitor.review import MARKS, STATUSES, HitFilter, count_hits, find_hits, search_problem
 from monitor.settings import parse_duration
 from monitor.store import Store
+from monitor.stories.review import figures_by_hit
 from monitor.watch import WatchSpec
 
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "asyncio")
@@ -143,8 +144,9 @@ def config_of(ctx: click.Context) -> Config:
 
 def open_store(config: Config) -> Store:
     from monitor.alert import plans
+    from monitor.stories.keep import StoryKeeper
 
-    return Store(config.database, alerts=plans(config))
+    return Store(config.database, alerts=plans(config), stories=StoryKeeper(config.watches))
 
 
 @cli.command("check-config")
@@ -375,12 +377,13 @@ def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) 
             for key, value in store.apply_rescan(names, results, now).items():
                 totals[key] += value
             totals["entries"] += len(batch)
+        stories = sum(store.rebuild_stories(name, now) for name in names)
     finally:
         store.close()
     click.echo(
         f"rescanned {totals['entries']} entries with {len(names)} watch(es): "
         f"{totals['new']} new hits, {totals['unmatched']} no longer matching, "
-        f"{totals['rematched']} matching again"
+        f"{totals['rematched']} matching again; {stories} stories"
     )
 
 
@@ -388,13 +391,22 @@ def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) 
 @click.argument("file", type=click.File("rb"))
 @click.option("--watch", "watch_name", help="The watch to measure (needed if there are several).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON object of the scores.")
+@click.option(
+    "--stories",
+    is_flag=True,
+    help="Measure stories and figures: FILE's entries carry story ids and figures.",
+)
 @click.pass_context
-def eval_command(ctx: click.Context, file: Any, watch_name: str | None, as_json: bool) -> None:
+def eval_command(
+    ctx: click.Context, file: Any, watch_name: str | None, as_json: bool, stories: bool
+) -> None:
     """Measure a watch on labeled items: precision, recall, F1, and every mistake.
 
     FILE is JSON Lines: one object a line with id, lang, title, summary and label
     (1 relevant, 0 not). Bad lines are reported with their number and skipped; a file
-    with no valid item, or that is not UTF-8, is an error.
+    with no valid item, or that is not UTF-8, is an error. With --stories each line has
+    published, story (an id, or null) and figures instead of label, and the grouping
+    and figures are measured.
 
     Example: monitor eval tests/data/nk_dev.jsonl --watch nk-troops-russia --json
     """
@@ -404,7 +416,24 @@ def eval_command(ctx: click.Context, file: Any, watch_name: str | None, as_json:
     config = config_of(ctx)
     watch = _pick_watch(config, watch_name)
     problems: list[str] = []
-    items = read_items(decode_lines(file.read(), file.name), problems)
+    lines = decode_lines(file.read(), file.name)
+    if stories:
+        from monitor.stories import measure
+
+        labeled = measure.read_labeled(lines, problems)
+        if not labeled:
+            raise click.ClickException(
+                f"nothing to measure: {file.name} has no valid entry; each line needs id, lang,"
+                " published, title, summary, story and figures"
+            )
+        result = measure.measure(labeled, watch, problems)
+        click.echo(measure.text_report(result, watch.name))
+        if problems:
+            click.echo("\n".join(skipped(problems)), err=True)
+        if as_json:
+            click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    items = read_items(lines, problems)
     report = evaluate(items, Matcher([watch]), watch.name, problems)
     if not report.items:  # scores of nothing would read as a perfect 1.000
         if problems:
@@ -511,6 +540,8 @@ def export(
         _check_watch(config, store, watch)
         filters = HitFilter(watch=watch, status=status, found_since=cutoff(utcnow(), since))
         rows = find_hits(store, filters, limit=None)
+        figures = figures_by_hit(store, [r["id"] for r in rows])
+        rows = [{**r, "figures": figures.get(r["id"], [])} for r in rows]
     finally:
         store.close()
     text = exporter.to_csv(rows, bom=bom) if fmt == "csv" else exporter.FORMATS[fmt](rows)
@@ -556,5 +587,6 @@ def main() -> None:
     cli(prog_name="monitor")
 
 
-# The service commands (outbox, test-email, health, db) live in their own module.
-from monitor import cli_service  # noqa: E402, F401
+# The service commands (outbox, test-email, health, db) and the story commands (stories,
+# story, figures) live in modules of their own.
+from monitor import cli_service, cli_stories  # noqa: E402, F401

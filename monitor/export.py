@@ -1,9 +1,10 @@
 """Export hits for spreadsheets and notebooks: CSV, JSON or JSON Lines.
 
-Each row carries the hit, its entry, its feed, the matched terms, the triage mark and
-the note. CSV is safe to open in spreadsheet programs: a cell that starts with ``=``,
-``+``, ``-``, ``@`` (or a tab or carriage return) would be read as a formula, so it is
-prefixed with an apostrophe, which spreadsheets show as text.
+Each row carries the hit, its entry, its feed, the matched terms, the triage mark, the
+note, its story and the figures it reports. CSV is safe to open in spreadsheet
+programs: a cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage
+return) would be read as a formula, so it is prefixed with an apostrophe, which
+spreadsheets show as text.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ FIELDS = (
     "matched",
     "score",
     "still_matches",
+    "story",
+    "figures",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,7 +44,22 @@ def record(row: dict[str, Any]) -> dict[str, Any]:
     """A hit row as exported: the fields above, in this order."""
     out = {k: row.get(k) for k in FIELDS}
     out["found_at"] = row.get("created_at")
+    out["figures"] = [
+        {k: f[k] for k in ("kind", "value", "low", "high", "qualifier", "source", "sentence")}
+        for f in row.get("figures") or []
+    ]
     return out
+
+
+def figure_text(figure: dict[str, Any]) -> str:
+    """ "casualties about 4,000 (JCS)"; a range reads "10,000-12,000"."""
+    if figure.get("high") is not None and figure["high"] != figure["value"]:
+        amount = f"{figure['value']:,}-{figure['high']:,}"
+    else:
+        amount = f"{figure['value']:,}"
+    qualifier = f"{figure['qualifier']} " if figure.get("qualifier") else ""
+    source = f" ({figure['source']})" if figure.get("source") else ""
+    return f"{figure['kind']} {qualifier}{amount}{source}"
 
 
 def neutralise(value: object) -> object:
@@ -60,6 +78,7 @@ def to_csv(rows: Iterable[dict[str, Any]], *, bom: bool = False) -> str:
     for row in rows:
         item = record(row)
         item["matched"] = "; ".join(item["matched"] or [])
+        item["figures"] = "; ".join(figure_text(f) for f in item["figures"])
         writer.writerow([neutralise(item[k]) for k in FIELDS])
     return out.getvalue()
 

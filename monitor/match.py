@@ -143,3 +143,48 @@ class Matcher:
         """Every watch's verdict with its reasons, for ``eval`` and explanations."""
         title, summary = fold_text(entry.title), fold_text(entry.summary)
         return {w.spec.name: w.verdict(title, summary) for w in self.watches}
+
+
+class Lexicon:
+    """Labelled terms (an entity's names, a figure kind's words) found in folded text,
+    with the words they span: one automaton for all, as a watch's groups have."""
+
+    def __init__(self, labelled: Sequence[tuple[str, Sequence[str]]]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        self._regexes = [
+            (term_regex(t), label) for label, ts in labelled for t in ts if is_regex(t)
+        ]
+        patterns: dict[str, set[str]] = {}
+        for label, terms in labelled:
+            for term in terms:
+                if not is_regex(term):
+                    for pattern in term_patterns(term):
+                        patterns.setdefault(pattern, set()).add(label)
+        for pattern, labels in patterns.items():
+            self._automaton.add_word(pattern, (len(pattern), tuple(sorted(labels))))
+        self._empty = not patterns
+        if patterns:
+            self._automaton.make_automaton()
+
+    def find(self, folded: str) -> list[tuple[int, int, str]]:
+        """(first word, word after the last, label) of every term found, in text order;
+        words are counted as ``folded.split()`` counts them."""
+        padded = f" {folded} "
+        spaces = [m.start() for m in re.finditer(" ", padded)]
+        found: set[tuple[int, int, str]] = set()
+
+        def words(start: int, end: int) -> tuple[int, int]:
+            first = bisect_left(spaces, start + 1) - 1
+            return first, max(first + 1, bisect_left(spaces, end) - 1 + (padded[end - 1] != " "))
+
+        if not self._empty:
+            for end, (length, labels) in self._automaton.iter(padded):
+                start = end - length + 1
+                start += padded[start] == " "
+                first, last = words(start, end + 1)
+                found.update((first, last, label) for label in labels)
+        for regex, label in self._regexes:
+            for hit in regex.finditer(folded):
+                first, last = words(hit.start() + 1, hit.end() + 1)
+                found.add((first, last, label))
+        return sorted(found)

@@ -2,6 +2,7 @@
 
     FeedConfig --fetch--> FetchResult --parse+normalize--> Entry --match--> Match
                                                       \\-> ParsedFeed (entries, warnings)
+    stored hit --stories--> Figure, story
 
 Every record is frozen and holds plain values, so it pickles into and out of the
 parser processes and compares equal in tests.
@@ -87,6 +88,21 @@ class Match:
     def matched(self) -> list[str]:
         """The distinct terms that matched, in order of first appearance."""
         return list(dict.fromkeys(t.term for t in self.terms))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure a hit reports (``stories.figures``): ``value`` (the low end of a range),
+    what it counts, who it is attributed to, and the sentence it came from."""
+
+    kind: str
+    value: int
+    low: int | None
+    high: int | None
+    qualifier: str | None
+    source: str | None
+    sentence: str
+    field: str  # title, summary or content
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from tabulate import tabulate
 
-from monitor.export import neutralise
+from monitor.export import figure_text, neutralise
 from monitor.terms import highlight_spans, snippet
 
 HIT_FIELDS = (
@@ -32,6 +32,7 @@ HIT_FIELDS = (
     "status",
     "note",
     "still_matches",
+    "story",
 )
 FEED_FIELDS = (
     "name",
@@ -222,3 +223,106 @@ def outbox_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
     ]
     headers = ["id", "kind", "state", "tries", "when", "headline", "last error"]
     return tabulate(table, headers=headers)
+
+
+FIGURE_FIELDS = (
+    "kind",
+    "value",
+    "low",
+    "high",
+    "qualifier",
+    "source",
+    "reported_at",
+    "outlet",
+    "language",
+    "hit_id",
+    "story_id",
+    "title",
+    "url",
+    "sentence",
+)
+
+
+def story_figures(figures: list[dict[str, Any]], limit: int = 4) -> str:
+    """A story's distinct figures, newest first, for one table cell."""
+    seen = list(dict.fromkeys(figure_text(f) for f in figures))
+    return "; ".join(seen[:limit]) + (f" (+{len(seen) - limit})" if len(seen) > limit else "")
+
+
+def stories_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
+    if not rows:
+        return "No stories yet."
+    table = [
+        [
+            r["id"],
+            local_time(r["last_seen"], tz),
+            len(r["hits"]),
+            ",".join(r["languages"]),
+            shorten(r["title"], 60),
+            shorten(story_figures(r["figures"], 2), 50),
+        ]
+        for r in rows
+    ]
+    return tabulate(table, headers=["id", "last seen", "hits", "lang", "title", "figures"])
+
+
+def story_detail(story: dict[str, Any], tz: ZoneInfo) -> str:
+    """``monitor story ID``: what happened, who said which figure, every article."""
+    lines = [
+        f"Story {story['id']} ({story['watch']}): {story['title']}",
+        f"First seen {local_time(story['first_seen'], tz)},"
+        f" last {local_time(story['last_seen'], tz)}",
+        f"{len(story['hits'])} articles in {', '.join(story['languages'])} from "
+        + ", ".join(story["outlets"]),
+    ]
+    if story["figures"]:
+        lines += ["", "Figures:"]
+        for figure in sorted(story["figures"], key=lambda f: f["reported_at"]):
+            when = local_time(figure["reported_at"], tz)
+            lines.append(
+                f"  {when}  {figure_text(figure)}  [{figure['outlet']}, hit {figure['hit_id']}]"
+            )
+    by_language: dict[str, list[dict[str, Any]]] = {}
+    for article in story["articles"]:
+        by_language.setdefault(article["language"] or "?", []).append(article)
+    for language, articles in by_language.items():
+        lines += ["", f"[{language}]"]
+        for a in articles:
+            when = local_time(a["published"] or a["first_seen_at"], tz)
+            lines.append(f"  {a['id']:>6}  {when}  {a['outlet']}: {a['title']}")
+            if a["url"]:
+                lines.append(f"          {a['url']}")
+            if a["reasons"]:
+                lines.append(f"          joined: {'; '.join(a['reasons'][:4])}")
+    return "\n".join(lines)
+
+
+def figures_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
+    if not rows:
+        return "No figures yet."
+    table = [
+        [
+            local_time(r["reported_at"], tz),
+            r["kind"],
+            figure_text(r).split(" ", 1)[1].rsplit(" (", 1)[0],
+            r["source"] or "",
+            r["outlet"],
+            r["story_id"],
+            r["hit_id"],
+        ]
+        for r in rows
+    ]
+    return tabulate(
+        table, headers=["reported", "kind", "value", "source", "outlet", "story", "hit"]
+    )
+
+
+def figures_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, fieldnames=FIGURE_FIELDS, extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: neutralise(row.get(k)) for k in FIGURE_FIELDS})
+    return out.getvalue()

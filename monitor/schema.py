@@ -216,3 +216,65 @@ def m005_identity(db: Database) -> None:
     feeds = _table(db, "feeds")
     feeds.add_column("renamed_polls", int)  # polls in a row where every entry had a new id
     feeds.add_column("ids_unstable_since", str)  # set once the warning was given
+
+
+@MIGRATIONS()
+def m006_stories(db: Database) -> None:
+    """Stories (one event across outlets and languages) and the figures hits report.
+
+    Every hit of a watch with a ``[stories]`` table gets a ``story_id``; a story keeps
+    what the next decision needs (``state``: its figures, sources, entities and recent
+    wording, as JSON), so placing a hit reads only the open stories of its watch
+    (``idx_stories_watch_last_seen``), however many were ever stored.
+    """
+    _table(db, "stories").create(
+        {
+            "id": int,
+            "watch": str,
+            "title": str,  # the headline of its first article
+            "first_seen": str,
+            "last_seen": str,
+            "hits": int,
+            "languages": str,  # JSON list, in order of first appearance
+            "outlets": str,  # JSON list, likewise
+            "state": str,  # JSON: what story decisions read (stories.keep)
+            "status": str,  # triage: new, relevant, irrelevant, seen
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"watch", "title", "first_seen", "last_seen"},
+        defaults={"hits": 0, "status": "new"},
+    )
+    _table(db, "stories").create_index(["watch", "last_seen"])
+    _table(db, "stories").create_index(["last_seen"])
+    hits = _table(db, "hits")
+    hits.add_column("story_id", int)
+    hits.add_column("story_reasons", str)  # JSON list: why it joined (or started) its story
+    hits.create_index(["story_id"])
+    hits.create_index(["entry_id"])
+    _table(db, "figures").create(
+        {
+            "id": int,
+            "hit_id": int,
+            "story_id": int,
+            "kind": str,
+            "value": int,
+            "low": int,
+            "high": int,
+            "qualifier": str,
+            "source": str,
+            "sentence": str,
+            "field": str,
+            "reported_at": str,  # the hit's published time, else when it was found
+        },
+        pk="id",
+        not_null={"hit_id", "kind", "value", "reported_at"},
+        foreign_keys=[("hit_id", "hits", "id")],
+    )
+    _table(db, "figures").create_index(["hit_id"])
+    _table(db, "figures").create_index(["story_id", "reported_at"])
+    _table(db, "figures").create_index(["kind", "reported_at"])
+    _table(db, "figures").create_index(["source", "reported_at"])
+    _table(db, "figures").create_index(["reported_at"])
+    _table(db, "alerts").add_column("story_id", int)
+    _table(db, "alerts").add_column("reason", str)  # new story, new figure, or article

@@ -150,6 +150,14 @@ SETTINGS: tuple[Setting, ...] = (
         "immediate: one email per hit; digest: at `digest_at`; both.",
         choices=("immediate", "digest", "both"),
     ),
+    Setting(
+        "email.per",
+        "choice",
+        "story",
+        "story: one immediate email per new story and per new figure, other articles in the"
+        " digest; article: one per hit.",
+        choices=("story", "article"),
+    ),
     Setting("email.digest_at", "times", ["08:00", "18:00"], "Local times of the digest email."),
     Setting(
         "email.max_per_hour", "int", 20, "Above this, immediate alerts wait for the digest.", 1

@@ -31,6 +31,7 @@ from sqlite_utils.db import Table
 from monitor.errors import StoreError
 from monitor.records import Entry, FeedConfig, FeedState, FetchResult, Match, ParsedFeed
 from monitor.schema import MIGRATIONS, known_migrations
+from monitor.stories.keep import StoryKeeper
 
 
 def _refuse_newer(db: Database, path: Path | str) -> None:
@@ -96,10 +97,20 @@ class Recorded:
 
 @dataclass(frozen=True)
 class AlertPlan:
-    """What a new hit of one watch queues: alert kinds (immediate, digest) and recipients."""
+    """What a new hit of one watch queues: alert kinds (immediate, digest) and recipients.
+
+    ``per`` "story": with stories, only a hit that starts a story or brings a new figure
+    queues the immediate alert; the story's other articles wait for the digest."""
 
     kinds: tuple[str, ...]
     recipients: tuple[str, ...]
+    per: str = "story"
+
+    def for_hit(self, news: bool | None) -> tuple[str, ...]:
+        """The kinds for a hit; ``news`` is None when the watch keeps no stories."""
+        if news is None or news or self.per == "article" or not self.kinds:
+            return self.kinds
+        return ("digest",)
 
 
 class Store:
@@ -111,8 +122,10 @@ class Store:
         *,
         busy_timeout: float = 30.0,
         alerts: Mapping[str, AlertPlan] | None = None,
+        stories: StoryKeeper | None = None,
     ) -> None:
         self.path = Path(path)
+        self.stories = stories  # places each new hit in its story (None: no stories)
         # Per watch: which alerts a new hit queues, and for whom (see ``alert.plans``).
         self.alerts: Mapping[str, AlertPlan] = alerts or {}
         try:
@@ -295,7 +308,7 @@ class Store:
                 entry_id, how = self._upsert_entry(db, feed_id, feed.outlet, entry, now)
                 new_entries += how == "new"
                 renamed += how == "renamed"
-                new_hits += self._insert_hits(db, entry_id, matches, now)
+                new_hits += self._insert_hits(db, entry_id, matches, now, entry, feed.outlet)
             if entries:
                 warnings = self._track_renames(db, feed, feed_id, renamed == len(entries), now)
             state: dict[str, Any] = {
@@ -406,9 +419,17 @@ class Store:
         return int(cast(int, cursor.lastrowid)), "new"
 
     def _insert_hits(
-        self, db: Database, entry_id: int, matches: tuple[Match, ...], now: datetime
+        self,
+        db: Database,
+        entry_id: int,
+        matches: tuple[Match, ...],
+        now: datetime,
+        entry: Entry | None = None,
+        outlet: str = "",
     ) -> int:
-        """New hits, each with its alerts queued in the same transaction (the outbox)."""
+        """New hits, each placed in its story and with its alerts queued, in the same
+        transaction (the outbox). Without ``entry`` (a rescan) stories are left to
+        ``rebuild_stories``."""
         added = 0
         for match in matches:
             cursor = db.execute(
@@ -419,14 +440,26 @@ class Store:
             if not cursor.rowcount:
                 continue
             added += 1
+            hit_id = int(cast(int, cursor.lastrowid))
+            placed = None
+            if entry is not None and self.stories and self.stories.handles(match.watch):
+                placed = self.stories.place(db.conn, hit_id, match.watch, entry, outlet, now)
             plan = self.alerts.get(match.watch)
             if plan is None:
                 continue
-            for kind in plan.kinds:
+            reason = "article" if placed is None else placed.reason
+            for kind in plan.for_hit(None if placed is None else placed.news):
                 db.execute(
-                    "INSERT OR IGNORE INTO alerts (hit_id, kind, state, recipients, created_at)"
-                    " VALUES (?, ?, 'pending', ?, ?)",
-                    [cursor.lastrowid, kind, json.dumps(list(plan.recipients)), iso(now)],
+                    "INSERT OR IGNORE INTO alerts (hit_id, kind, state, recipients, created_at,"
+                    " story_id, reason) VALUES (?, ?, 'pending', ?, ?, ?, ?)",
+                    [
+                        hit_id,
+                        kind,
+                        json.dumps(list(plan.recipients)),
+                        iso(now),
+                        placed.story_id if placed else None,
+                        reason,
+                    ],
                 )
         return added
 
@@ -478,6 +511,50 @@ class Store:
                     )
         return counts
 
+    def rebuild_stories(self, watch: str, now: datetime) -> int:
+        """Place every hit of ``watch`` that still matches in its story again, oldest
+        first, after a rescan changed the hits or the watch's story settings. Queues no
+        alert: what was sent stays sent. Returns the number of stories."""
+        if self.stories is None or not self.stories.handles(watch):
+            return 0
+        with self.write() as db:
+            db.execute(
+                "DELETE FROM figures WHERE hit_id IN (SELECT id FROM hits WHERE watch = ?)",
+                [watch],
+            )
+            db.execute(
+                "UPDATE hits SET story_id = NULL, story_reasons = NULL WHERE watch = ?", [watch]
+            )
+            db.execute(
+                "UPDATE alerts SET story_id = NULL WHERE hit_id IN"
+                " (SELECT id FROM hits WHERE watch = ?)",
+                [watch],
+            )
+            db.execute("DELETE FROM stories WHERE watch = ?", [watch])
+            rows = db.execute(
+                "SELECT hits.id, entries.key, entries.url, entries.title, entries.summary,"
+                " entries.published, entries.language, entries.guid, entries.content,"
+                " entries.outlet, entries.first_seen_at FROM hits"
+                " JOIN entries ON entries.id = hits.entry_id"
+                " WHERE hits.watch = ? AND hits.still_matches = 1"
+                " ORDER BY coalesce(entries.published, entries.first_seen_at), hits.id",
+                [watch],
+            ).fetchall()
+            for row in rows:
+                entry = Entry(
+                    row[1], row[2], row[3], row[4], from_iso(row[5]), row[6], row[7], row[8] or ""
+                )
+                found = from_iso(row[10]) or now
+                self.stories.place(db.conn, row[0], watch, entry, row[9], found)
+            db.execute(
+                "UPDATE alerts SET story_id = (SELECT story_id FROM hits"
+                " WHERE hits.id = alerts.hit_id) WHERE hit_id IN"
+                " (SELECT id FROM hits WHERE watch = ?)",
+                [watch],
+            )
+            count = db.execute("SELECT count(*) FROM stories WHERE watch = ?", [watch]).fetchone()
+        return int(count[0])
+
     # -- reading ------------------------------------------------------------------------
 
     def hit(self, hit_id: int) -> dict[str, Any] | None:
@@ -512,7 +589,8 @@ SELECT hits.id, hits.watch, feeds.name AS feed, entries.outlet, entries.title, e
        entries.published, entries.summary, entries.content, entries.language, hits.matched,
        hits.terms,
        hits.score, hits.created_at, hits.status, hits.note, hits.marked_at,
-       hits.still_matches, entries.first_seen_at, entries.key AS entry_key
+       hits.still_matches, entries.first_seen_at, entries.key AS entry_key,
+       hits.story_id AS story
 FROM hits
 JOIN entries ON entries.id = hits.entry_id
 JOIN feeds ON feeds.id = entries.feed_id

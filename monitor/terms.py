@@ -93,6 +93,11 @@ def fold(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of a text as written, split where ``fold_text`` puts its marks."""
+    return [part for part in _SENTENCE_END.split(text) if part.strip()]
+
+
 def fold_text(text: str) -> str:
     """``fold`` sentence by sentence, sentences joined by `` | ``."""
     parts = (fold(p) for p in _SENTENCE_END.split(text))

@@ -16,6 +16,7 @@ from typing import Any
 
 from monitor.rule import RuleError, compile_rule, ident
 from monitor.settings import is_address, shown
+from monitor.stories.spec import FigureSpec, StorySpec, figures_from, stories_from
 from monitor.terms import term_problem
 
 WATCH_KEYS = {
@@ -28,6 +29,8 @@ WATCH_KEYS = {
     "rule",
     "alert_to",
     "alert_mode",
+    "stories",
+    "figures",
 }
 ALERT_MODES = ("immediate", "digest", "both", "none")
 GROUP_KEYS = {"name", "terms", "required", "weight"}
@@ -57,6 +60,8 @@ class WatchSpec:
     min_score: float = 0.0
     title_weight: float = 2.0
     summary_weight: float = 1.0
+    stories: StorySpec | None = None  # None: every hit is a story of its own
+    figures: FigureSpec | None = None  # None: no figures are read
 
 
 def read_toml(
@@ -204,6 +209,8 @@ def watch_from_dict(
         min_score=number("min_score", 0.0),
         title_weight=number("title_weight", 2.0),
         summary_weight=number("summary_weight", 1.0),
+        stories=stories_from(data.get("stories"), where, problems),
+        figures=figures_from(data.get("figures"), where, problems),
     )
     return (None if problems else spec), problems
 

@@ -25,7 +25,10 @@ from monitor.pipeline import utcnow
 from tests.conftest import FIXTURE_FEEDS, FeedServer, wait_for, write_config
 from tests.smtp_server import SmtpServer
 
-HITS = 9  # the fixture feeds hold nine stories about the topic
+HITS = 9  # the fixture feeds hold nine articles about the topic
+# These tests are about the outbox, one alert per hit; tests/test_story_alerts.py has
+# the default, one immediate alert per story.
+ARTICLE = 'per = "article"\n'
 
 
 @pytest.fixture
@@ -37,7 +40,7 @@ def smtp() -> Iterator[SmtpServer]:
 def config_for(tmp_path: Path, feed_server: FeedServer, email: str) -> Path:
     feeds = {n: feed_server.url(f"/feeds/{f}") for n, (f, _) in FIXTURE_FEEDS.items()}
     path = write_config(tmp_path, feeds)
-    path.write_text(path.read_text() + "\n[email]\n" + email, encoding="utf-8")
+    path.write_text(path.read_text() + "\n[email]\n" + ARTICLE + email, encoding="utf-8")
     return path
 
 
@@ -223,7 +226,7 @@ def test_a_hostile_title_arrives_harmless(
         b"</item></channel></rss>"
     )
     path = write_config(tmp_path, {"hostile": feed_server.url("/feeds/hostile.xml")})
-    path.write_text(path.read_text() + "\n[email]\n" + smtp_email(smtp))
+    path.write_text(path.read_text() + "\n[email]\n" + ARTICLE + smtp_email(smtp))
     run(path, "poll")
     [received] = smtp.wait_for(1)
     header_block = received.data.split(b"\r\n\r\n")[0]
@@ -360,7 +363,7 @@ def test_encoded_words_in_a_title_add_no_header(
         "</channel></rss>"
     ).encode()
     path = write_config(tmp_path, {"trick": feed_server.url("/feeds/trick.xml")})
-    path.write_text(path.read_text() + "\n[email]\n" + smtp_email(smtp))
+    path.write_text(path.read_text() + "\n[email]\n" + ARTICLE + smtp_email(smtp))
     run(path, "poll")
     [received] = smtp.wait_for(1)
     head = received.data.split(b"\r\n\r\n", 1)[0].decode("ascii")

@@ -63,7 +63,9 @@ def test_the_daemon_beats_logs_json_and_serves_metrics(
     config: Path, feed_server: FeedServer
 ) -> None:
     port = free_port()
-    config.write_text(config.read_text() + f"\n[metrics]\nport = {port}\n")
+    config.write_text(
+        config.read_text() + f'\n[metrics]\nport = {port}\n[email]\nper = "article"\n'
+    )
     daemon = subprocess.Popen(
         [sys.executable, "-m", "monitor", "--config", str(config), "--log-format", "json", "run"],
         stdout=subprocess.PIPE,

@@ -1,0 +1,61 @@
+"""A hit's text -> its figures and the ``Article`` that story decisions read. Pure.
+
+One ``Describer`` per watch, built from its ``[figures]`` and ``[stories]`` tables and
+kept for the life of a process: the lexicons compile once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.match import Lexicon
+from monitor.records import Figure
+from monitor.stories.cluster import Article
+from monitor.stories.figures import FigureReader
+from monitor.stories.spec import FigureSpec, StorySpec
+from monitor.terms import fold
+
+_SHORT = 3  # Latin words shorter than this (of, the, и, la) say nothing about an event
+
+
+@dataclass(frozen=True)
+class Described:
+    figures: tuple[Figure, ...]
+    article: Article
+
+    @property
+    def reported(self) -> dict[tuple[str, str], int]:
+        """(kind, source) -> the value this hit gives, for spotting contradictions."""
+        return {(f.kind, f.source): f.value for f in self.figures if f.source}
+
+
+class Describer:
+    """Figures and story features of a watch's hits."""
+
+    def __init__(self, stories: StorySpec | None, figures: FigureSpec | None) -> None:
+        self.figures = FigureReader(figures) if figures else None
+        self.entities = Lexicon(stories.entities if stories else ())
+
+    def describe(
+        self, title: str, summary: str, content: str, language: str | None, when: datetime
+    ) -> Described:
+        found = tuple(self.figures.read(title, summary, content, language)) if self.figures else ()
+        text = fold(f"{title} {summary}")
+        sources = set(self.figures.sources(f"{title} {summary}")) if self.figures else set()
+        article = Article(
+            language=language or "",
+            when=when,
+            words=_words(text),
+            title_words=_words(fold(title)),
+            figures=frozenset((f.kind, f.value) for f in found),
+            attributed=frozenset((f.kind, f.source) for f in found if f.source),
+            sources=frozenset(sources),
+            entities=frozenset(label for _a, _b, label in self.entities.find(text)),
+            lead=next(iter(self.figures.sources(title)), None) if self.figures else None,
+        )
+        return Described(found, article)
+
+
+def _words(folded: str) -> frozenset[str]:
+    return frozenset(w for w in folded.split() if len(w) >= _SHORT or not w.isascii())

@@ -1,0 +1,210 @@
+"""Entry text -> ``Figure`` records: the counts a hit reports, what they count, and who
+said so. Pure; the words come from the watch's ``[figures]`` table.
+
+    sentence | numbers.counts | kind words, unit words, sources (Lexicon, folded text)
+             | each kind word binds to its nearest count | source nearest in the sentence,
+               else the entry's headline source, else its first | Figure
+
+A count becomes a figure only when a kind word stands within ``REACH`` words of it (each
+kind word serves the count nearest to it, so "4,000 of the 11,000 were killed" reads one
+figure, not two), or, with the watch's ``default_kind``, when a word for people follows
+it ("11,000 troops"). Years, dates, money, measures and ages are not counts
+(``numbers``), so "170 mm guns" and "a 24-year-old soldier" give nothing.
+"""
+
+from __future__ import annotations
+
+from monitor.match import Lexicon
+from monitor.records import Figure
+from monitor.stories.numbers import Number, counts
+from monitor.stories.spec import FigureSpec
+from monitor.terms import fold, sentences
+
+#: Words between two counts that make the first a part of the second ("4,000 of the
+#: 11,000"), and words after a count that make it the whole of the next ("1만1천여명
+#: 가운데 4천여명"), folded. Grammar, not topic: the same for every watch.
+PART_OF = {
+    tuple(p.split())
+    for p in (
+        "of",
+        "of the",
+        "out of",
+        "out of the",
+        "von",
+        "von den",
+        "der",
+        "von insgesamt",
+        "des",
+        "de",
+        "de los",
+        "des",
+        "sur",
+        "sur les",
+        "di",
+        "dei",
+        "degli",
+        "su",
+        "z",
+        "ze",
+        "spośród",
+        "из",
+        "із",
+        "з",
+        "dos",
+        "das",
+        "de las",
+    )
+}
+WHOLE_OF = {tuple(p.split()) for p in ("가운데", "중", "중에서", "중에", "のうち", "うち")}
+REACH = 6  # words between a count and the word that says what it counts
+UNIT_REACH = 3  # words between a count and the word for people after it
+MIN_VALUE = 2  # "one soldier" is a story, not a figure
+
+
+class FigureReader:
+    """A watch's ``[figures]`` table, compiled once: ``read(title, summary, ...)``."""
+
+    def __init__(self, spec: FigureSpec) -> None:
+        self.spec = spec
+        self._kinds = Lexicon(spec.kinds)
+        self._order = {kind: n for n, (kind, _terms) in enumerate(spec.kinds)}
+        self._sources = Lexicon(spec.sources)
+        self._units = Lexicon([("unit", spec.units)])
+
+    def sources(self, text: str) -> list[str]:
+        """The sources a text names, in order of first mention."""
+        return list(dict.fromkeys(label for _a, _b, label in self._sources.find(fold(text))))
+
+    def read(
+        self, title: str, summary: str, content: str = "", language: str | None = None
+    ) -> list[Figure]:
+        """Every figure of an entry, each (kind, value, source) once, title first."""
+        named = self.sources(title) or self.sources(summary)
+        fallback = named[0] if named else None
+        found: dict[tuple[str, int, str | None], Figure] = {}
+        for field, text in (("title", title), ("summary", summary), ("content", content)):
+            for sentence in sentences(text):
+                for figure in self._sentence(sentence, field, language, fallback):
+                    found.setdefault((figure.kind, figure.value, figure.source), figure)
+        return list(found.values())
+
+    def _sentence(
+        self, sentence: str, field: str, language: str | None, fallback: str | None
+    ) -> list[Figure]:
+        numbers = [n for n in counts(sentence, language) if n.value >= MIN_VALUE]
+        if not numbers:
+            return []
+        folded = fold(sentence)
+        spans = [_words(sentence, n) for n in numbers]
+        wholes = _wholes(folded.split(), spans)
+        kinds = self._bind(folded, spans, wholes)
+        units = [first for first, _last, _label in self._units.find(folded)]
+        sources = self._sources.find(folded)
+        figures = []
+        for index, number in enumerate(numbers):
+            span = spans[index]
+            kind = kinds.get(index)
+            near_unit = any(span[0] <= u <= span[1] + UNIT_REACH for u in units)
+            # "4,000 of the 11,000 were killed": the 11,000 are the ones who were sent
+            if index in wholes or (kind is None and near_unit):
+                kind = self.spec.default_kind
+            if kind is None:
+                continue
+            source = _nearest(sources, span) or fallback
+            figures.append(
+                Figure(
+                    kind=kind,
+                    value=number.value,
+                    low=number.low,
+                    high=number.high,
+                    qualifier=number.qualifier,
+                    source=source,
+                    sentence=sentence.strip(),
+                    field=field,
+                )
+            )
+        return figures
+
+    def _bind(
+        self, folded: str, spans: list[tuple[int, int]], wholes: dict[int, int]
+    ) -> dict[int, str]:
+        """Kind words to counts, one to one, nearest pairs first: in "100 soldiers
+        killed, 1,000 wounded" each count gets its own word. A word inside a longer one
+        ("killed" in "killed or wounded") or inside a count ("more" in "more than 3,000")
+        does not count on its own. At equal distance a word after the count wins, then
+        the kind written first."""
+        words = _outermost(self._kinds.find(folded))
+        words = [w for w in words if not any(_inside((w[0], w[1]), span) for span in spans)]
+        # A part and its whole are one place in the sentence, and only the part takes a kind.
+        reach = list(spans)
+        parts = set(wholes.values())
+        for whole, part in wholes.items():
+            reach[part] = (
+                min(spans[part][0], spans[whole][0]),
+                max(spans[part][1], spans[whole][1]),
+            )
+        pairs = sorted(
+            (_distance((first, last), span), first < span[0], self._order[kind], w, n)
+            for w, (first, last, kind) in enumerate(words)
+            for n, span in enumerate(reach)
+            if n not in wholes
+            and _distance((first, last), span) <= REACH
+            # the whole was sent, so a word for sending is said of it, not of the part
+            and not (n in parts and kind == self.spec.default_kind)
+        )
+        bound: dict[int, str] = {}
+        used: set[int] = set()
+        for *_rank, w, n in pairs:
+            if w not in used and n not in bound:
+                bound[n] = words[w][2]
+                used.add(w)
+        return bound
+
+
+def _wholes(words: list[str], spans: list[tuple[int, int]]) -> dict[int, int]:
+    """Counts that are the whole of which a neighbouring count is a part ("4,000 of the
+    11,000", "1만1천여명 가운데 4천여명"), as {whole: part}: a kind word said of either
+    belongs to the part, and the whole is what was sent."""
+    wholes = {}
+    for i in range(len(spans) - 1):
+        between = tuple(words[spans[i][1] : spans[i + 1][0]])
+        if between in PART_OF:  # the part first: "4,000 of the 11,000"
+            wholes[i + 1] = i
+        elif between in WHOLE_OF:  # the whole first: "1만1천여명 가운데 4천여명"
+            wholes[i] = i + 1
+    return wholes
+
+
+def _outermost(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Drop every match that lies inside a longer one."""
+    return [
+        f
+        for f in found
+        if not any(
+            g != f and _inside((f[0], f[1]), (g[0], g[1]))
+            for g in found
+            if g[1] - g[0] > f[1] - f[0]
+        )
+    ]
+
+
+def _inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return b[0] <= a[0] and a[1] <= b[1]
+
+
+def _words(sentence: str, number: Number) -> tuple[int, int]:
+    """The words of ``fold(sentence)`` a number spans: (first, after the last)."""
+    first = len(fold(sentence[: number.start]).split())
+    return first, first + max(1, len(fold(sentence[number.start : number.end]).split()))
+
+
+def _distance(a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Words between two spans; 0 when they touch or overlap."""
+    return max(0, b[0] - a[1], a[0] - b[1])
+
+
+def _nearest(found: list[tuple[int, int, str]], span: tuple[int, int]) -> str | None:
+    if not found:
+        return None
+    # Overlapping names ("국방부" in "미 국방부"): the longer one says more.
+    return min(found, key=lambda f: (_distance((f[0], f[1]), span), f[0] - f[1], f[0]))[2]

@@ -1,0 +1,377 @@
+"""Read the numbers of a text: ``read_numbers(text, language) -> [Number]``. Pure.
+
+    text --scan--> numeral ("11.000", "1,5 Millionen", "1만2천", "elftausend")
+         --range--> low..high ("10 bis 12 Tausend")
+         --context--> qualifier ("rund", "이상") and kind ("count", "year", "money"...)
+         --> Number
+
+The figures stage keeps ``kind == "count"``; the other kinds are read so that a year, a
+date or a price is never taken for a number of soldiers. The words around numbers are
+``numwords``' tables. The scan only moves forward and every step reads a bounded window
+(``_WINDOW`` characters) around one number, so any text is read in linear time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from monitor.stories.numwords import DE_PARTS, EN_NUMBERS, EN_SCALES, KO_ORDINALS, Grammar, grammar
+
+LIMIT = 10**12  # no figure is this large; it also keeps the arithmetic small
+_WINDOW = 48  # characters of context read on either side of a number
+_MAX_DIGITS = 15
+
+_DIGITS = re.compile(r"\d+")
+_WORD = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"\d+|[^\W\d_]+")
+_NEXT_WORD = re.compile(r"(?:\s+|\s*-\s*)([^\W\d_]+)")
+_DATE_TIME = re.compile(
+    r"(?P<date>\d{4}([-./])\d{1,2}\2\d{1,2}\.?|\d{1,2}([./])\d{1,2}\3(?:\d{4}|\d\d))(?!\d)"
+    r"|(?P<time>\d{1,2}(?::|h|\.(?=\d\d\s?(?:uhr|h)(?![^\W\d_])))\d\d(?::\d\d)?)(?!\d)"
+)
+_SHORT_YEAR = re.compile(r"[-–/](\d\d)(?!\d)")  # "2024-25", "2024/25"
+_SHORT_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(?!\d)")  # German "am 27.02."
+_KO_ORDINAL = re.compile(rf"({'|'.join(KO_ORDINALS)})\s?번째")
+_SMALL = {"십": 10, "백": 100, "천": 1000, "十": 10, "百": 100, "千": 1000}
+_BIG = {"만": 10**4, "억": 10**8, "조": 10**12, "万": 10**4, "萬": 10**4, "億": 10**8}
+_BIG |= {"亿": 10**8, "兆": 10**12}
+_NOT_COUNTS = ("date", "time", "ordinal")
+_After = tuple[int, str | None, str | None, bool]  # end, unit kind, qualifier, counter seen
+_DE_BY_LETTER: dict[str, list[str]] = {}
+for _part in sorted(DE_PARTS, key=len, reverse=True):  # longest first: "achtzig" not "acht"
+    _DE_BY_LETTER.setdefault(_part[0], []).append(_part)
+
+
+@dataclass(frozen=True)
+class Number:
+    """One number expression of a text, read by ``read_numbers`` for the figures stage."""
+
+    value: int  # the figure; for a range, the low end
+    low: int | None  # set for ranges (and equal to value), else None
+    high: int | None  # set for ranges, else None
+    qualifier: str | None  # "about", "more than", "at least", "up to", or None
+    start: int  # span of the whole expression in the text (qualifier included)
+    end: int
+    # "count", or what it is instead: "year", "date", "time", "money", "percent",
+    # "measure" (units and spans of time), "age", "ordinal", or "decimal" ("3.5" alone)
+    kind: str
+
+
+@dataclass(frozen=True)
+class _Atom:
+    """A numeral with its scale word: "11.000", "1,5 Millionen", "1만2천", "elf Tausend"."""
+
+    start: int
+    end: int
+    value: int | Fraction  # a Fraction only for decimals: "1,5 Millionen"
+    shape: str  # "plain" (bare digits), "grouped", "decimal", "word", "date", "time", "ordinal"
+    scale: int | None = None  # the factor of a last scale word: "12 Tausend" -> 1000
+
+    def year(self) -> bool:
+        if self.shape == "year":  # the "25" of "2024-25"
+            return True
+        digits = self.shape == "plain" and self.scale is None and self.end - self.start == 4
+        return digits and 1900 <= self.value <= 2100
+
+    def day(self) -> bool:
+        return self.shape == "plain" and self.scale is None and 1 <= self.value <= 31
+
+
+def read_numbers(text: str, language: str | None = None) -> list[Number]:
+    """Every number expression in text, in order of appearance. language ("de", "en", "ko",
+    "fr", "ru", "uk", "ja", "es", "pl", "it", "nl", "pt", "tr", "zh" or None for unknown)
+    decides ambiguous separators: "3.000" is 3000 in German, Spanish, Italian, Dutch,
+    Portuguese, Turkish, Polish; "3.5" is 3.5 (not a count) in English."""
+    g = grammar(language)
+    original, text = text, _lower(text)
+    token = _TOKEN if g.code in ("en", "de", "ko", "") else _DIGITS
+    found: list[Number] = []
+    pos = floor = 0
+    while (t := token.search(text, pos)) is not None:
+        atom = _atom(text, t.start(), g)
+        if isinstance(atom, int):
+            pos = max(atom, t.start() + 1)
+            continue
+        number = _expression(text, original, atom, floor, g)
+        if number is None:
+            pos = atom.end
+            continue
+        found.append(number)
+        pos = floor = number.end
+    return found
+
+
+def counts(text: str, language: str | None = None) -> list[Number]:
+    """Only the counts of ``read_numbers``: what the figures stage compares."""
+    return [n for n in read_numbers(text, language) if n.kind == "count"]
+
+
+def _lower(text: str) -> str:
+    """Lower case of the same length, so that spans found in it are spans of text."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)  # "İ" -> "i̇"
+
+
+def _key(phrase: str) -> str:
+    return "_".join(phrase.split())
+
+
+def _expression(text: str, original: str, a: _Atom, floor: int, g: Grammar) -> Number | None:
+    """The expression around numeral a (text is lower-cased, original is not): range,
+    qualifier and kind; None if it is no figure."""
+    rev = text[max(floor, a.start - _WINDOW) : a.start][::-1]
+    back, prefix, qualifier, opened = _before(rev, a, g)
+    atoms = _range(text, a, g, opened > 0)
+    start = a.start - (opened if len(atoms) == 2 and opened else back)
+    q = atoms[-1].end
+    end, unit, after, counted = _after(text, original, atoms, g)
+    if end == q and q < len(text) and text[q].isalpha() and ord(text[q]) < 0x1100:
+        return None  # glued to letters: "5G", "3D" are names, not figures
+    kind = _kind(atoms, prefix, unit)
+    dated = (kind == "year" and prefix != "year") or (kind == "date" and prefix == "month")
+    if dated and (counted or g.people.match(text, end, end + _WINDOW)):
+        kind = "count"  # "2000 Soldaten", "March 30 soldiers": what follows is counted
+    low, high = int(atoms[0].value), int(atoms[-1].value)
+    if high >= LIMIT:
+        return None
+    pair = len(atoms) == 2
+    return Number(low, low if pair else None, high if pair else None, qualifier or after, start,
+                  end, kind)  # fmt: skip
+
+
+def _before(rev: str, a: _Atom, g: Grammar) -> tuple[int, str | None, str | None, int]:
+    """What precedes numeral a, read in rev (the text before it, reversed): a kind word
+    ("$", "aged", "Feb."), then a qualifier ("mehr als"), then a range opener ("zwischen").
+    Returns how far back the first two reach, their meanings, and how far the opener does."""
+    back, prefix, qualifier = 0, None, None
+    m = g.prefix.match(rev)
+    k = g.kinds.get(_key(m["w"][::-1])) if m else None
+    # "Feb. 27" is a date, "in March 3,000 troops" is not; "in 2024" is a year
+    if m and k and (a.day() if k == "month" else a.year() if k == "year" else True):
+        back, prefix = m.end(), k
+    m = g.before.match(rev, back)
+    if m and (k := g.qualifiers.get(_key(m["w"][::-1]))):
+        back, qualifier = m.end(), k
+    m = g.opener.match(rev, back)
+    return back, prefix, qualifier, m.end() if m else 0
+
+
+def _range(text: str, a: _Atom, g: Grammar, opened: bool) -> list[_Atom]:
+    """[a], or [low, high] for "10 bis 12", "zwischen 10 und 12", "1만∼1만2천", "2024-25"."""
+    if a.year() and (y := _SHORT_YEAR.match(text, a.end)) and int(y[1]) > a.value % 100:
+        return [a, _Atom(y.start() + 1, y.end(), a.value - a.value % 100 + int(y[1]), "year")]
+    if a.shape in _NOT_COUNTS:
+        return [a]
+    c = g.to.match(text, a.end, a.end + _WINDOW)
+    if c is None and opened:  # "and" joins a range only after "between", "zwischen"
+        c = g.ands.match(text, a.end, a.end + _WINDOW)
+    b = _atom(text, c.end(), g) if c and c.end() < len(text) else None
+    if not isinstance(b, _Atom) or b.shape in _NOT_COUNTS:
+        return [a]
+    low, scale = a.value, a.scale
+    if scale is None and b.scale and low < b.value / b.scale:
+        low, scale = low * b.scale, b.scale  # "10 bis 12 Tausend": both ends are thousands
+    return [_Atom(a.start, a.end, low, a.shape, scale), b] if low <= b.value else [a]
+
+
+def _after(text: str, original: str, atoms: list[_Atom], g: Grammar) -> _After:
+    """What follows the numerals: a unit, suffix or month ("km", "세", "Februar") that
+    gives the kind, or else a glued qualifier, a counter and a qualifier ("여 명 이상")."""
+    q = atoms[-1].end
+    u = g.unit.match(text, q, q + _WINDOW)
+    k = g.kinds.get(_key(u[u.lastgroup or "s"])) if u else None
+    if u and k and (k != "month" or all(x.day() for x in atoms)):
+        return u.end(), k, None, False
+    plain = len(atoms) == 1 and atoms[0].shape == "plain"
+    if plain and g.dot_ordinal and g.dot_ordinal.match(original, q, q + _WINDOW):
+        return q + 1, "ordinal", None, False  # matched in the original: it needs the case
+    t = g.tail.match(text, q, q + _WINDOW)
+    if t is None or t.end() == q:
+        return q, None, None, False
+    qualifier = g.qualifiers.get(_key(t["g"] or t["t"] or ""))
+    if t["c"] is None and t["t"] is None:  # "20여 년" is a span of time, "20여 명" a count
+        r = t.end() + (text[t.end() : t.end() + 1] == " ")
+        u = g.unit.match(text, r, r + _WINDOW)
+        if u and (k := g.kinds.get(_key(u[u.lastgroup or "s"]))):
+            return u.end(), k, qualifier, False
+    return t.end(), None, qualifier, t["c"] is not None
+
+
+def _kind(atoms: list[_Atom], prefix: str | None, unit: str | None) -> str:
+    first = atoms[0]
+    if first.shape in _NOT_COUNTS:
+        return "time" if unit == "time" else first.shape
+    if unit == "years" and prefix != "age":  # "2025년", "2024 года" are years, "3 Jahre" a span
+        return "year" if all(x.year() for x in atoms) else "measure"
+    kind = prefix if prefix == "age" else unit or prefix  # "aged 24 years" is an age
+    if kind:
+        return "date" if kind == "month" else kind
+    if all(x.year() for x in atoms):
+        return "year"
+    if any((x.shape == "decimal" and x.scale is None) or x.value.denominator > 1 for x in atoms):
+        return "decimal"
+    return "count"
+
+
+def _atom(text: str, p: int, g: Grammar) -> _Atom | int:
+    """The numeral at p, or the position to read on from when there is none."""
+    m = _DIGITS.match(text, p)
+    if m is None:
+        return _word_atom(text, p, g)
+    left = text[max(0, p - 2) : p]
+    if left[-1:].isalpha() and ord(left[-1]) < 0x1100:
+        return m.end()  # A320, G7: a name
+    if left[-1:] == "-" and left[:1].isalpha() and left[0] not in _SMALL and left[0] not in _BIG:
+        return m.end()  # F-16, KN-23, COVID-19 (but 2천-3천 is a range)
+    if d := _DATE_TIME.match(text, p, p + 20):
+        return _Atom(p, d.end(), int(m[0][:4]), "date" if d["date"] else "time")
+    d = _SHORT_DATE.match(text, p, p + 8) if "." not in g.decimals else None
+    if d and int(d[1]) <= 31 and 1 <= int(d[2]) <= 12:
+        return _Atom(p, d.end(), int(d[1]), "date")
+    digits, q, n = m[0], m.end(), len(text)
+    if len(digits) > _MAX_DIGITS:
+        return q
+    sep, shape = "", "plain"
+    if len(digits) <= 3:  # "3,000", "3.000", "3 000": groups of three after one to three
+        while q < n and text[q] in g.groups and (not sep or text[q] == sep):
+            group = _DIGITS.match(text, q + 1)
+            if group is None or group.end() - group.start() != 3:
+                break
+            sep, q, digits = text[q], group.end(), digits + group[0]
+            if len(digits) > _MAX_DIGITS:
+                return q
+        shape = "grouped" if sep else shape
+    value: int | Fraction = int(digits)
+    if q < n and text[q] in g.decimals and text[q] != sep:
+        frac = _DIGITS.match(text, q + 1)
+        if frac and frac.end() - frac.start() <= 9:
+            value += Fraction(int(frac[0]), 10 ** len(frac[0]))
+            shape, q = "decimal", frac.end()
+    scale = None
+    if g.code in ("ko", "ja", "zh", "") and q < n and (text[q] in _SMALL or text[q] in _BIG):
+        value, q, scale = _cjk(text, q, value)
+        shape = "grouped" if shape == "plain" else shape
+    elif (s := g.scale.match(text, q, q + _WINDOW)) and (f := g.scales.get(_key(s["w"]))):
+        value, scale, q = value * f, f, s.end()
+    return _Atom(p, q, value, shape, scale)
+
+
+def _cjk(text: str, q: int, value: int | Fraction) -> tuple[int | Fraction, int, int | None]:
+    """1만2천 = 12,000, 2천700 = 2,700, 3억5천만 = 350,000,000: digits before 십/백/천 add
+    up to a section, and each 만 or 억 (万, 億) multiplies the section before it."""
+    total: int | Fraction = 0
+    section: int | Fraction = 0
+    cur: int | Fraction | None = value
+    big = small = LIMIT  # units only fall: 억 then 만, 천 then 백; "1천1천" is two numbers
+    units, n, mark = "", len(text), -1
+    while q < n and total < LIMIT:
+        ch = text[q]
+        if _SMALL.get(ch, small) < small:
+            small = _SMALL[ch]
+            section += (1 if cur is None else cur) * small
+            cur = None
+        elif _BIG.get(ch, big) < big:
+            big, small = _BIG[ch], LIMIT
+            total += ((section + (cur or 0)) or 1) * big
+            section, cur = 0, None
+        elif cur is None and (m := _DIGITS.match(text, q)) and m.end() - q <= 4:
+            cur, q, mark = int(m[0]), m.end(), q
+            continue
+        else:
+            if mark >= 0 and (ch in _SMALL or ch in _BIG):
+                q, cur = mark, None  # "1천1천": the second 1천 is a number of its own
+            break
+        units, q, mark = units + ch, q + 1, -1
+    simple = len(units) == 1 and cur is None  # "2만" scales like "2 Tausend"; "1만2천" not
+    return total + section + (cur or 0), q, (_SMALL | _BIG)[units] if simple else None
+
+
+def _word_atom(text: str, p: int, g: Grammar) -> _Atom | int:
+    """Number words: "eleven thousand", "elftausend", "elf Tausend", "두 번째"."""
+    m = _WORD.match(text, p)
+    if m is None:
+        return p + 1
+    word = m[0]
+    if len(word) > 60:
+        return m.end()
+    if g.code in ("ko", "") and (k := _KO_ORDINAL.match(text, p, p + 12)):
+        return _Atom(p, k.end(), KO_ORDINALS[k[1]], "ordinal")
+    german = g.code == "de"
+    article = german and word in ("ein", "eine", "einen", "einem", "einer")
+    found: tuple[int, int, int | None] | None = None
+    if g.code in ("en", "") and (word in EN_NUMBERS or word in EN_SCALES or word == "a"):
+        found = _english(text, p)
+    elif article:
+        found = (1, m.end(), None)
+    elif german and (v := _german(word)) is not None:
+        found = (v, m.end(), 1000 if word.endswith("tausend") else None)
+    if found is None:
+        return m.end()
+    value, q, scale = found
+    if (s := g.scale.match(text, q, q + _WINDOW)) and (f := g.scales.get(_key(s["w"]))):
+        value, scale, q = value * f, f, s.end()
+    elif article:
+        return m.end()  # "ein" is a number only before a scale word: "eine Million"
+    return _Atom(p, q, value, "word", scale)
+
+
+def _english(text: str, p: int) -> tuple[int, int, int | None] | None:
+    """English number words ("eleven thousand", "two hundred and fifty", "a thousand"), each
+    checked against the word before it; a lone "one" or "a" is no figure."""
+    total = group = words = 0
+    prev, end, scale, top = "", p, None, LIMIT
+    m: re.Match[str] | None = _WORD.match(text, p)
+    while m is not None:
+        word = m[m.lastindex or 0]
+        v, f = EN_NUMBERS.get(word), EN_SCALES.get(word, 0)
+        if word == "a" and not prev:
+            prev = "a"
+        elif word == "and" and prev in ("hundred", "scale"):
+            prev = "and"
+        elif v and (prev in ("", "hundred", "scale", "and") or (v < 10 and prev == "tens")):
+            group, prev = group + v, "unit" if v < 10 else "teen" if v < 20 else "tens"
+        elif f == 100 and prev in ("", "a", "unit", "teen"):
+            group, prev = (group or 1) * 100, "hundred"
+        elif 100 < f < top and prev not in ("and", "scale"):
+            total, group, top, prev = total + (group or 1) * f, 0, f, "scale"
+        else:
+            break
+        if prev not in ("a", "and"):
+            words, end, scale = words + 1, m.end(), f or None
+        m = _NEXT_WORD.match(text, m.end(), m.end() + _WINDOW)
+    value = total + group
+    return None if words == 0 or (words == 1 and value == 1) else (value, end, scale)
+
+
+def _german(word: str) -> int | None:
+    """A German number word, zweihundertfünfundzwanzigtausend = 225,000: its parts, each
+    checked against the part before it, so that "Elfen" or "Achtung" are no numbers."""
+    total = group = i = 0
+    prev = ""
+    while i < len(word):
+        part = next((x for x in _DE_BY_LETTER.get(word[i], ()) if word.startswith(x, i)), "")
+        if not part:
+            return None
+        v, i = DE_PARTS[part], i + len(part)
+        if part == "und":
+            ok = prev == "unit"
+        elif part == "hundert":
+            ok, group = prev in ("", "unit", "tausend"), (group or 1) * 100
+        elif part == "tausend":
+            ok = prev not in ("und", "tausend") and not total  # one "tausend" a word
+            total, group = (group or 1) * 1000, 0
+        elif v < 10:
+            ok, group = prev in ("", "hundert", "tausend"), group + v
+        elif v == 10:  # dreizehn = drei + zehn
+            ok, group = prev in ("", "hundert", "tausend", "unit"), group + v
+        else:  # einundzwanzig = ein + und + zwanzig
+            ok = prev in ("", "hundert", "tausend") or (prev == "und" and v >= 20)
+            group += v
+        if not ok:
+            return None
+        prev = part if part in ("und", "hundert", "tausend") else "unit" if v < 10 else "tens"
+    return None if prev in ("", "und") else total + group

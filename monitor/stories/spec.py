@@ -1,0 +1,140 @@
+"""The ``[stories]`` and ``[figures]`` tables of a watch file, validated into records.
+
+    [stories]
+    window = "3d"                       # a story takes articles this long after its last
+    [stories.entities]                  # places and actors, by one name per language
+    kursk = ["kursk*", "쿠르스크*", "курск*"]
+
+    [figures]
+    default_kind = "deployed"           # a count of people with no kind word near it
+    units = ["troop*", "soldier*", "명"] # words that make a number a count of people
+    [figures.kinds]                     # tried in this order: the nearest word wins,
+    casualties = ["casualt*", "사상자*"]  # a tie goes to the kind written first
+    [figures.sources]                   # who a figure is attributed to
+    JCS = ["jcs", "joint chiefs*", "합참*"]
+
+Every term is written in the watch term language (``terms``), so folding, prefixes and
+Korean particles work as they do in groups. Problems are collected, as ``watch`` does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from monitor.settings import parse_duration, shown
+from monitor.terms import term_problem
+
+STORIES_KEYS = {"window", "entities"}
+FIGURES_KEYS = {"default_kind", "units", "kinds", "sources"}
+DEFAULT_WINDOW = timedelta(days=3)
+MAX_WINDOW = timedelta(days=30)
+_LABEL = re.compile(r"[A-Za-z0-9][\w .'-]{0,59}")  # "UK MoD", "Kim Jong Un", "lawmakers"
+
+Lexicon = tuple[tuple[str, tuple[str, ...]], ...]  # (label, terms) in the file's order
+
+
+@dataclass(frozen=True)
+class StorySpec:
+    """How a watch groups its hits into stories."""
+
+    window: timedelta = DEFAULT_WINDOW
+    entities: Lexicon = ()
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """Which figures a watch reads from its hits, and who they are attributed to."""
+
+    kinds: Lexicon = ()
+    sources: Lexicon = ()
+    units: tuple[str, ...] = ()
+    default_kind: str | None = None
+
+
+def stories_from(raw: Any, where: str, problems: list[str]) -> StorySpec | None:
+    """The ``[stories]`` table, or None when the watch has none."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: stories: expected a [stories] table")
+        return None
+    _unknown(raw, STORIES_KEYS, f"{where}: stories", problems)
+    window = DEFAULT_WINDOW
+    if "window" in raw:
+        given: timedelta | None = None
+        try:
+            given = parse_duration(raw["window"]) if isinstance(raw["window"], str) else None
+        except ValueError:
+            given = None
+        if given is not None and timedelta(hours=1) <= given <= MAX_WINDOW:
+            window = given
+        else:
+            problems.append(
+                f"{where}: stories.window: expected a duration from 1h to 30d,"
+                f" got {shown(raw['window'])}"
+            )
+    entities = _lexicon(raw.get("entities", {}), f"{where}: stories.entities", problems)
+    return StorySpec(window, entities)
+
+
+def figures_from(raw: Any, where: str, problems: list[str]) -> FigureSpec | None:
+    """The ``[figures]`` table, or None when the watch has none."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: figures: expected a [figures] table")
+        return None
+    at = f"{where}: figures"
+    _unknown(raw, FIGURES_KEYS, at, problems)
+    kinds = _lexicon(raw.get("kinds", {}), f"{at}.kinds", problems)
+    if not kinds:
+        problems.append(f"{at}.kinds: expected at least one kind with its words")
+    sources = _lexicon(raw.get("sources", {}), f"{at}.sources", problems)
+    units = _terms(raw.get("units", []), f"{at}.units", problems)
+    default_kind = raw.get("default_kind")
+    if default_kind is not None and default_kind not in dict(kinds):
+        problems.append(
+            f"{at}.default_kind: expected one of the kinds ({', '.join(k for k, _ in kinds)}),"
+            f" got {shown(default_kind)}"
+        )
+        default_kind = None
+    if default_kind is not None and not units:
+        problems.append(f"{at}.units: a default_kind needs the words that make a count of people")
+    return FigureSpec(kinds, sources, units, default_kind)
+
+
+def _unknown(raw: dict[str, Any], known: set[str], at: str, problems: list[str]) -> None:
+    for key in sorted(set(raw) - known):
+        problems.append(f"{at}.{key}: unknown key (expected one of {', '.join(sorted(known))})")
+
+
+def _lexicon(raw: Any, at: str, problems: list[str]) -> Lexicon:
+    if not isinstance(raw, dict):
+        problems.append(f"{at}: expected a table of names, each with a list of terms")
+        return ()
+    entries = []
+    for label, terms in raw.items():
+        if not _LABEL.fullmatch(label):
+            problems.append(f"{at}: {shown(label)}: expected a short name of letters and digits")
+            continue
+        found = _terms(terms, f"{at}.{label}", problems)
+        if found:
+            entries.append((label, found))
+    return tuple(entries)
+
+
+def _terms(value: Any, at: str, problems: list[str]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        problems.append(f"{at}: expected a list of terms")
+        return ()
+    good = []
+    for term in value:
+        problem = term_problem(term)
+        if problem:
+            problems.append(f"{at}: {shown(term)}: {problem}")
+        else:
+            good.append(term)
+    return tuple(good)

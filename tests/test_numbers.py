@@ -1,0 +1,620 @@
+"""stories.numbers as truth tables, one per language, and as properties of any text.
+
+A row is a text and what is read from it, one "kind value[-high][ qualifier]" per number,
+joined by " | " ("" when nothing is read).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.stories.numbers import LIMIT, Number, counts, read_numbers
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+LANGUAGES = [None, "de", "en", "ko", "fr", "ru", "uk", "ja", "es", "pl", "it", "nl", "pt", "tr"]
+LANGUAGES += ["zh"]
+KINDS = {"count", "year", "date", "time", "money", "percent", "measure", "age", "ordinal"}
+KINDS |= {"decimal"}
+QUALIFIERS = {None, "about", "more than", "at least", "up to"}
+
+
+def _show(n: Number) -> str:
+    high = "" if n.high is None else f"-{n.high}"
+    return f"{n.kind} {n.value}{high}" + (f" {n.qualifier}" if n.qualifier else "")
+
+
+def _read(text: str, language: str | None) -> str:
+    return " | ".join(_show(n) for n in read_numbers(text, language))
+
+
+EN = [
+    ("3,000 soldiers", "count 3000"),
+    ("11,000 North Korean troops", "count 11000"),
+    ("1,500", "count 1500"),
+    ("4000", "count 4000"),
+    ("12.000", "decimal 12"),  # the dot is a decimal mark in English
+    ("3.5", "decimal 3"),
+    (f"6{NBSP}000", "count 6000"),
+    (f"6{NNBSP}000", "count 6000"),
+    ("6 000", "count 6 | count 0"),  # English does not group with a plain space
+    ("1.5 million", "count 1500000"),
+    ("eleven thousand", "count 11000"),
+    ("three thousand", "count 3000"),
+    ("a thousand", "count 1000"),
+    ("11 thousand", "count 11000"),
+    ("two hundred and fifty", "count 250"),
+    ("twenty-five", "count 25"),
+    ("hundreds of soldiers", ""),
+    ("thousands of troops", ""),
+    ("tens of thousands", ""),
+    ("one of them", ""),
+    ("about 3,000", "count 3000 about"),
+    ("around 3,000", "count 3000 about"),
+    ("roughly 3,000", "count 3000 about"),
+    ("some 3,000", "count 3000 about"),
+    ("an estimated 12,000", "count 12000 about"),
+    ("approximately 3,000", "count 3000 about"),
+    ("nearly 3,000", "count 3000 about"),
+    ("more than 10,000", "count 10000 more than"),
+    ("over 10,000", "count 10000 more than"),
+    ("upwards of 10,000", "count 10000 more than"),
+    ("in excess of 10,000", "count 10000 more than"),
+    ("10,000 or more", "count 10000 more than"),
+    ("10,000-plus", "count 10000 more than"),
+    ("10,000+", "count 10000 more than"),
+    ("at least 3,000", "count 3000 at least"),
+    ("up to 12,000", "count 12000 up to"),
+    ("as many as 12,000", "count 12000 up to"),
+    ("10,000 to 12,000", "count 10000-12000"),
+    ("between 10,000 and 12,000", "count 10000-12000"),
+    ("10,000-12,000", "count 10000-12000"),
+    ("10-12 thousand", "count 10000-12000"),
+    ("two to three thousand", "count 2000-3000"),
+    ("about 10,000 to 12,000 troops", "count 10000-12000 about"),
+    ("12,000 to 10,000", "count 12000 | count 10000"),  # falling: no range
+    ("2024", "year 2024"),
+    ("in 2025", "year 2025"),
+    ("1999", "year 1999"),
+    ("2101", "count 2101"),
+    ("2000 soldiers", "count 2000"),
+    ("2022-2024", "year 2022-2024"),
+    ("the 2024-25 campaign", "year 2024-2025"),
+    ("in the 1990s", "year 1990"),
+    ("In 2024 soldiers crossed", "year 2024"),  # "in" says year before any people word
+    ("from 3,000 to 11,000", "count 3000-11000"),  # a change reads as a range
+    ("Feb. 27", "date 27"),
+    ("February 27, 2025", "date 27 | year 2025"),
+    ("27 February", "date 27"),
+    ("in March 3,000 troops", "count 3000"),
+    ("2025-02-27", "date 2025"),
+    ("27.02.2025", "date 27"),
+    ("10:30", "time 10"),
+    ("10 a.m.", "time 10"),
+    ("10am", "time 10"),
+    ("$500", "money 500"),
+    ("US$500", "money 500"),
+    ("500 dollars", "money 500"),
+    ("€3,000", "money 3000"),
+    ("$1.5 billion", "money 1500000000"),
+    ("30%", "percent 30"),
+    ("30 percent", "percent 30"),
+    ("170 mm", "measure 170"),
+    ("170-mm", "measure 170"),
+    ("170mm", "measure 170"),
+    ("240 km", "measure 240"),
+    ("3 km", "measure 3"),
+    ("3 days", "measure 3"),
+    ("a three-day visit", "measure 3"),
+    ("aged 24", "age 24"),
+    ("24-year-old", "age 24"),
+    ("24 years old", "age 24"),
+    ("3 years", "measure 3"),
+    ("2nd", "ordinal 2"),
+    ("21st", "ordinal 21"),
+    ("F-16 jets", ""),
+    ("KN-23", ""),
+    ("A320", ""),
+    ("5G", ""),
+    ("COVID-19", ""),
+    ("0 casualties", "count 0"),
+]
+
+DE = [
+    ("3.000", "count 3000"),
+    ("11.000 Soldaten", "count 11000"),
+    ("12.000", "count 12000"),
+    ("1.500", "count 1500"),
+    ("4000", "count 4000"),
+    ("12 000", "count 12000"),
+    (f"6{NBSP}000", "count 6000"),
+    (f"6{NNBSP}000", "count 6000"),
+    ("1,5 Millionen", "count 1500000"),
+    ("2,5 Mio.", "count 2500000"),
+    ("3,5", "decimal 3"),
+    ("elftausend", "count 11000"),
+    ("dreitausend", "count 3000"),
+    ("zweitausend", "count 2000"),
+    ("zehntausend", "count 10000"),
+    ("Zwölftausend", "count 12000"),
+    ("zweihundertfünfundzwanzigtausend", "count 225000"),
+    ("dreihundertdreizehn", "count 313"),
+    ("tausendzweitausend", ""),
+    ("einundzwanzig", "count 21"),
+    ("tausend", "count 1000"),
+    ("elf Tausend", "count 11000"),
+    ("eine Million", "count 1000000"),
+    ("drei Millionen", "count 3000000"),
+    ("Tausende Soldaten", ""),
+    ("Zehntausende", ""),
+    ("Hunderte", ""),
+    ("ein Soldat", ""),
+    ("Elfen und Achtung", ""),
+    ("rund 4000", "count 4000 about"),
+    ("etwa 3000", "count 3000 about"),
+    ("ca. 3.000", "count 3000 about"),
+    ("ungefähr 3.000", "count 3000 about"),
+    ("knapp 3.000", "count 3000 about"),
+    ("gut 3.000", "count 3000 more than"),
+    ("mehr als 10.000", "count 10000 more than"),
+    ("über 10.000", "count 10000 more than"),
+    ("Über 10.000", "count 10000 more than"),
+    ("mindestens 3.000", "count 3000 at least"),
+    ("bis zu 12.000", "count 12000 up to"),
+    ("rund dreitausend Soldaten", "count 3000 about"),
+    ("10.000 bis 12.000", "count 10000-12000"),
+    ("zwischen 10.000 und 12.000", "count 10000-12000"),
+    ("10.000-12.000", "count 10000-12000"),
+    ("10 bis 12 Tausend", "count 10000-12000"),
+    ("2024", "year 2024"),
+    ("im Jahr 2024", "year 2024"),
+    ("im Jahr 2000 Soldaten", "year 2000"),
+    ("2000 Soldaten", "count 2000"),
+    ("2000 nordkoreanische Soldaten", "count 2000"),
+    ("27. Februar", "date 27"),
+    ("2. Februar", "date 2"),
+    ("27.02.2025", "date 27"),
+    ("am 27.02.", "date 27"),
+    ("10:30 Uhr", "time 10"),
+    ("10.30 Uhr", "time 10"),
+    ("10 Uhr", "time 10"),
+    ("5 Mrd. Euro", "money 5000000000"),
+    ("500 Euro", "money 500"),
+    ("30 Prozent", "percent 30"),
+    ("30 %", "percent 30"),
+    ("50 Kilometer", "measure 50"),
+    ("170 mm", "measure 170"),
+    ("3 Jahre", "measure 3"),
+    ("24 Jahre alt", "age 24"),
+    ("der 24-Jährige", "age 24"),
+    ("im Alter von 24 Jahren", "age 24"),
+    ("2. Weltkrieg", "ordinal 2"),
+    ("die 3. ukrainische Brigade", "ordinal 3"),
+    ("Es kamen 12.000. Danach", "count 12000"),
+]
+
+KO = [
+    ("3천 명", "count 3000"),
+    ("1만1천여 명", "count 11000 more than"),
+    ("1만 명 이상", "count 10000 more than"),
+    ("4천여", "count 4000 more than"),
+    ("1만∼1만2천 명", "count 10000-12000"),
+    ("1만~1만2천", "count 10000-12000"),
+    ("1~2만 명", "count 10000-20000"),
+    ("1만2천", "count 12000"),
+    ("2천700여 명", "count 2700 more than"),
+    ("100여 명", "count 100 more than"),
+    ("수천 명", ""),
+    ("약 1만 명", "count 10000 about"),
+    ("약1만 명", "count 10000 about"),
+    ("요약 3", "count 3"),  # 요약 (summary) ends in 약, but is no qualifier
+    ("최소 1만 명", "count 10000 at least"),
+    ("적어도 3천 명", "count 3000 at least"),
+    ("최대 1만2천 명", "count 12000 up to"),
+    ("1만 명이 넘는", "count 10000 more than"),
+    ("1만 명가량", "count 10000 about"),
+    ("3,000명", "count 3000"),
+    ("2000명", "count 2000"),
+    ("1억2천만", "count 120000000"),
+    ("1천1천", "count 1000 | count 1000"),  # units only fall within one number
+    ("20여 년", "measure 20 more than"),
+    ("2025년", "year 2025"),
+    ("3년", "measure 3"),
+    ("2월 27일", "date 2 | date 27"),
+    ("오전 10시", "time 10"),
+    ("500만 달러", "money 5000000"),
+    ("30%", "percent 30"),
+    ("240km", "measure 240"),
+    ("24세", "age 24"),
+    ("20대", "age 20"),
+    ("제2", "ordinal 2"),
+    ("두 번째", "ordinal 2"),
+    ("2번째", "ordinal 2"),
+]
+
+JA = [
+    ("1万2千人", "count 12000"),
+    ("3000人", "count 3000"),
+    ("約1万人", "count 10000 about"),
+    ("1万人以上", "count 10000 more than"),
+    ("1万人余り", "count 10000 more than"),
+    ("1万余人", "count 10000 more than"),
+    ("最大1万2千人", "count 12000 up to"),
+    ("1万～1万2千人", "count 10000-12000"),
+    ("2000人", "count 2000"),
+    ("数千人", ""),
+    ("2025年2月27日", "year 2025 | date 2 | date 27"),
+    ("24歳", "age 24"),
+    ("第2", "ordinal 2"),
+    ("500万ドル", "money 5000000"),
+]
+
+ZH = [
+    ("约1.2万名士兵", "count 12000 about"),
+    ("1万余名", "count 10000 more than"),
+    ("1万多名", "count 10000 more than"),
+    ("至少3000名", "count 3000 at least"),
+    ("3000人", "count 3000"),
+    ("1万至1.2万名", "count 10000-12000"),
+    ("2025年", "year 2025"),
+    ("2月27日", "date 2 | date 27"),
+]
+
+RU = [
+    ("11 тысяч", "count 11000"),
+    ("3 тыс.", "count 3000"),
+    ("2.5 тыс.", "count 2500"),
+    ("2,5 тыс.", "count 2500"),
+    ("около 3000", "count 3000 about"),
+    ("примерно 3000", "count 3000 about"),
+    ("более 10 000", "count 10000 more than"),
+    (f"более 10{NBSP}000", "count 10000 more than"),
+    ("свыше 10 000", "count 10000 more than"),
+    ("не менее 3000", "count 3000 at least"),
+    ("до 12 тысяч", "count 12000 up to"),
+    ("от 10 до 12 тысяч", "count 10000-12000"),
+    ("10 000 человек", "count 10000"),
+    ("2000 человек", "count 2000"),
+    ("2024 года", "year 2024"),
+    ("3 года", "measure 3"),
+    ("27 февраля", "date 27"),
+    ("30%", "percent 30"),
+    ("500 долларов", "money 500"),
+    ("24-летний", "age 24"),
+    ("2-й", "ordinal 2"),
+    ("тысячи солдат", ""),
+    ("Су-27", ""),
+]
+
+UK = [
+    ("понад 11 тисяч", "count 11000 more than"),
+    ("11 тисяч", "count 11000"),
+    ("близько 3 тис.", "count 3000 about"),
+    ("щонайменше 3000", "count 3000 at least"),
+    ("до 12 тисяч", "count 12000 up to"),
+    ("від 10 до 12 тисяч", "count 10000-12000"),
+    ("11 000 військових", "count 11000"),
+    ("27 лютого", "date 27"),
+    ("2024 року", "year 2024"),
+]
+
+FR = [
+    ("3 000", "count 3000"),
+    (f"6{NBSP}000", "count 6000"),
+    (f"6{NNBSP}000", "count 6000"),
+    ("11 000 soldats", "count 11000"),
+    ("environ 4 000", "count 4000 about"),
+    ("près de 4 000", "count 4000 about"),
+    ("plus de 10 000", "count 10000 more than"),
+    ("au moins 3 000", "count 3000 at least"),
+    ("jusqu'à 12 000", "count 12000 up to"),
+    ("10 000 à 12 000", "count 10000-12000"),
+    ("entre 10 000 et 12 000", "count 10000-12000"),
+    ("1,5 million", "count 1500000"),
+    ("2000 soldats", "count 2000"),
+    ("2024", "year 2024"),
+    ("27 février", "date 27"),
+    ("30 %", "percent 30"),
+    ("2e", "ordinal 2"),
+    ("24 ans", "measure 24"),
+    ("des milliers de soldats", ""),
+]
+
+ES = [
+    ("3.000", "count 3000"),
+    ("11.000 soldados", "count 11000"),
+    ("unos 4.000", "count 4000 about"),
+    ("cerca de 3.000", "count 3000 about"),
+    ("más de 10.000", "count 10000 more than"),
+    ("11 mil", "count 11000"),
+    ("al menos 3.000", "count 3000 at least"),
+    ("hasta 12.000", "count 12000 up to"),
+    ("entre 10.000 y 12.000", "count 10000-12000"),
+    ("de 10.000 a 12.000", "count 10000-12000"),
+    ("1,5 millones", "count 1500000"),
+    ("27 de febrero", "date 27"),
+    ("30 por ciento", "percent 30"),
+    ("2º", "ordinal 2"),
+    ("miles de soldados", ""),
+]
+
+PL = [
+    ("11 tys.", "count 11000"),
+    ("ok. 3 tys.", "count 3000 about"),
+    ("około 3 tys.", "count 3000 about"),
+    ("ponad 10 tys.", "count 10000 more than"),
+    ("co najmniej 3 tys.", "count 3000 at least"),
+    ("od 10 do 12 tys.", "count 10000-12000"),
+    ("12 000 żołnierzy", "count 12000"),
+    ("3.000", "count 3000"),
+    ("2000 żołnierzy", "count 2000"),
+    ("27 lutego", "date 27"),
+]
+
+IT = [
+    ("circa 3.000", "count 3000 about"),
+    ("oltre 10.000", "count 10000 more than"),
+    ("11 mila soldati", "count 11000"),
+    ("almeno 3.000", "count 3000 at least"),
+    ("fino a 12.000", "count 12000 up to"),
+    ("tra 10.000 e 12.000", "count 10000-12000"),
+    ("27 febbraio", "date 27"),
+    ("migliaia di soldati", ""),
+]
+
+NL = [
+    ("ruim 10.000", "count 10000 more than"),
+    ("ongeveer 3.000", "count 3000 about"),
+    ("circa 3.000", "count 3000 about"),
+    ("meer dan 10.000", "count 10000 more than"),
+    ("11.000 soldaten", "count 11000"),
+    ("11 duizend", "count 11000"),
+    ("tussen 10.000 en 12.000", "count 10000-12000"),
+    ("27 februari", "date 27"),
+    ("duizenden soldaten", ""),
+]
+
+PT = [
+    ("cerca de 3 mil", "count 3000 about"),
+    ("mais de 10 mil", "count 10000 more than"),
+    ("11 mil soldados", "count 11000"),
+    ("pelo menos 3.000", "count 3000 at least"),
+    ("até 12 mil", "count 12000 up to"),
+    ("entre 10 mil e 12 mil", "count 10000-12000"),
+    ("27 de fevereiro", "date 27"),
+]
+
+TR = [
+    ("yaklaşık 3 bin", "count 3000 about"),
+    ("11 bin asker", "count 11000"),
+    ("10.000'den fazla asker", "count 10000 more than"),
+    ("10 binden fazla", "count 10000 more than"),
+    ("en az 3 bin", "count 3000 at least"),
+    ("12.000", "count 12000"),
+    ("3 milyon", "count 3000000"),
+    ("2000 asker", "count 2000"),
+    ("%30", "percent 30"),
+    ("27 Şubat", "date 27"),
+]
+
+UNKNOWN = [
+    ("3.000", "count 3000"),
+    ("3,000", "count 3000"),
+    ("3.5", "decimal 3"),
+    ("1,5", "decimal 1"),
+    ("about 3,000", "count 3000 about"),
+    ("rund 4000", "count 4000 about"),
+    ("1만 명", "count 10000"),
+    ("2024", "year 2024"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), EN)
+def test_english(text: str, expected: str) -> None:
+    assert _read(text, "en") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), DE)
+def test_german(text: str, expected: str) -> None:
+    assert _read(text, "de") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), KO)
+def test_korean(text: str, expected: str) -> None:
+    assert _read(text, "ko") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), JA)
+def test_japanese(text: str, expected: str) -> None:
+    assert _read(text, "ja") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), ZH)
+def test_chinese(text: str, expected: str) -> None:
+    assert _read(text, "zh") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), RU)
+def test_russian(text: str, expected: str) -> None:
+    assert _read(text, "ru") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), UK)
+def test_ukrainian(text: str, expected: str) -> None:
+    assert _read(text, "uk") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), FR)
+def test_french(text: str, expected: str) -> None:
+    assert _read(text, "fr") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), ES)
+def test_spanish(text: str, expected: str) -> None:
+    assert _read(text, "es") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), PL)
+def test_polish(text: str, expected: str) -> None:
+    assert _read(text, "pl") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), IT)
+def test_italian(text: str, expected: str) -> None:
+    assert _read(text, "it") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), NL)
+def test_dutch(text: str, expected: str) -> None:
+    assert _read(text, "nl") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), PT)
+def test_portuguese(text: str, expected: str) -> None:
+    assert _read(text, "pt") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), TR)
+def test_turkish(text: str, expected: str) -> None:
+    assert _read(text, "tr") == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), UNKNOWN)
+def test_unknown_language(text: str, expected: str) -> None:
+    assert _read(text, None) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "spans"),
+    [
+        ("Nordkorea schickt rund 4000 Soldaten", "de", ["rund 4000"]),
+        ("more than 10,000 troops", "en", ["more than 10,000"]),
+        ("between 10,000 and 12,000 soldiers", "en", ["between 10,000 and 12,000"]),
+        ("북한군 1만 명 이상이 파병", "ko", ["1만 명 이상"]),
+        ("약 1만1천여 명", "ko", ["약 1만1천여 명"]),
+        ("$500 and 30%", "en", ["$500", "30%"]),
+        ("5 Mrd. Euro für 11.000 Soldaten", "de", ["5 Mrd. Euro", "11.000"]),
+        ("Am 27. Februar 2025 kamen 3 000 Mann", "de", ["27. Februar", "2025", "3 000"]),
+        ("от 10 до 12 тысяч военных", "ru", ["от 10 до 12 тысяч"]),
+    ],
+)
+def test_spans_cover_the_whole_expression(text: str, language: str, spans: list[str]) -> None:
+    assert [text[n.start : n.end] for n in read_numbers(text, language)] == spans
+
+
+def test_counts_keep_only_counts() -> None:
+    text = "Am 27.02.2025 meldete Seoul 11.000 Soldaten, 30 Prozent mehr, für 5 Mrd. Euro."
+    assert [(n.value, n.kind) for n in counts(text, "de")] == [(11000, "count")]
+
+
+def test_number_record() -> None:
+    assert read_numbers("zwischen 10.000 und 12.000 Soldaten", "de") == [
+        Number(10000, 10000, 12000, None, 0, 26, "count")
+    ]
+
+
+@pytest.mark.parametrize("language", ["de-DE", "DE", "de_AT"])
+def test_language_codes_are_normalised(language: str) -> None:
+    assert _read("3.000", language) == "count 3000"
+
+
+def test_unknown_codes_read_every_language() -> None:
+    assert _read("3.000 och 1万 명", "sv") == "count 3000 | count 10000"
+
+
+def _check(text: str, numbers: list[Number]) -> None:
+    """What holds for any text: values in range, ranges ordered, spans in order."""
+    end = 0
+    for n in numbers:
+        assert 0 <= n.value < LIMIT
+        assert n.kind in KINDS
+        assert n.qualifier in QUALIFIERS
+        if n.high is None:
+            assert n.low is None
+        else:
+            assert n.low == n.value <= n.high < LIMIT
+        assert end <= n.start < n.end <= len(text)
+        end = n.end
+
+
+@settings(max_examples=300)
+@given(st.text(), st.sampled_from(LANGUAGES))
+def test_any_text(text: str, language: str | None) -> None:
+    _check(text, read_numbers(text, language))
+
+
+WORDS = """
+thousand million tausend Tausend Millionen тыс. тысяч mil bin tys. 만 천 백 억 万 千 여
+elf zwei hundert und a one two and eleven twenty Hunderte 두 번째 zehntausend
+about rund über gut mehr_als more_than up_to bis_zu 약 이상 約 以上 около более до
+between zwischen from von to bis à от и and und 명 人 soldiers Soldaten человек km mm
+Prozent Euro dollars 년 월 일 세 Feb. Februar F- G A KN- st nd e -й 제 第 am a.m. Uhr Jahre
+"""
+FRAGMENTS = [
+    *"0123456789",
+    *["12", "34", "567", "1900", "2024", "2100", "99999", "0000"],
+    *[",", ".", " ", NBSP, NNBSP, "-", "~", "∼", ":", "/", "'", "%", "$", "€", "+", "\n"],
+    *WORDS.split(),
+]
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(st.sampled_from(FRAGMENTS).map(lambda f: f.replace("_", " ")), max_size=40),
+    st.sampled_from(LANGUAGES),
+)
+def test_any_mix_of_numbers_and_words(parts: list[str], language: str | None) -> None:
+    text = "".join(parts)
+    _check(text, read_numbers(text, language))
+    text = " ".join(parts)
+    _check(text, read_numbers(text, language))
+
+
+@given(st.integers(0, LIMIT - 1))
+def test_grouped_digits_read_back(value: int) -> None:
+    grouped = f"{value:,}"
+    assert _read(f"{grouped} soldiers", "en") == f"count {value}"
+    assert _read(f"{grouped.replace(',', '.')} Soldaten", "de") == f"count {value}"
+    assert _read(f"{grouped.replace(',', NNBSP)} soldats", "fr") == f"count {value}"
+
+
+@given(st.integers(1, 9999), st.integers(0, 9999))
+def test_korean_man_reads_back(man: int, rest: int) -> None:
+    text = f"{man}만{rest or ''} 명"
+    assert _read(text, "ko") == f"count {man * 10000 + rest}"
+
+
+SOUP = " ".join(
+    [
+        "1,000.000 3 000 12.000,5 tausend elf Tausend eleven thousand a thousand 1만1천여 명",
+        "約1万2千人以上 über rund -~∼ 10-12 zwischen 1 und 2 от 3 до 4 тыс. 2024 27.02.2025",
+        "F-16 5G $500 30% 170-mm 24-year-old 2nd 두 번째 zweihundertfünfundzwanzigtausend",
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ((SOUP + " ") * (200_000 // len(SOUP)), None),
+        ((SOUP + " ") * (200_000 // len(SOUP)), "de"),
+        ("1" * 200_000, "en"),
+        ("1," * 100_000, None),
+        ("1 " * 100_000, "fr"),
+        ("1-" * 100_000, "en"),
+        ("1만" * 100_000, "ko"),
+        ("1억" * 100_000, "ko"),
+        ("1" + ",000" * 50_000, "en"),
+        ("elf" * 66_667, "de"),
+        ("a " * 100_000, "en"),
+        ("one " * 50_000, "en"),
+        ("1" + " " * 200_000 + "2", "de"),
+        ("über " * 40_000 + "1", "de"),
+    ],
+    ids=["soup", "soup-de", "digits", "commas", "spaces", "hyphens", "man", "eok", "groups",
+         "elf", "a", "one", "blank", "qualifiers"],
+)  # fmt: skip
+def test_hostile_text_is_read_in_one_pass(text: str, language: str | None) -> None:
+    assert len(text) >= 199_990
+    _check(text, read_numbers(text, language))

@@ -1,0 +1,264 @@
+"""Stories and figures: the number-to-figure truth table of the shipped watch, the story
+decision, and the whole path through a real poll (issue 10)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from monitor.config import load
+from monitor.stories.cluster import Article, Story, decide
+from monitor.stories.figures import FigureReader
+from tests.conftest import ROOT, FeedServer, write_config
+
+WATCH = load(ROOT / "config" / "monitor.toml").watches[0]
+READER = FigureReader(WATCH.figures) if WATCH.figures else None
+
+FIGURES = [
+    # (language, title, summary, expected {(kind, value, source)})
+    (
+        "en",
+        "N. Korea sent 3,000 more troops to Russia: JCS",
+        "About 4,000 of the 11,000 soldiers sent last year were killed or wounded.",
+        {("additional", 3000, "JCS"), ("casualties", 4000, "JCS"), ("deployed", 11000, "JCS")},
+    ),
+    (
+        "en",
+        "(LEAD) About 300 N. Korean soldiers killed, 2,700 wounded in Russia war: NIS",
+        "",
+        {("killed", 300, "NIS"), ("wounded", 2700, "NIS")},
+    ),
+    (
+        "de",
+        "Nordkorea schickt weitere 3.000 Soldaten nach Russland",
+        "Das meldet der südkoreanische Generalstab.",
+        {("additional", 3000, "JCS")},
+    ),
+    (
+        "de",
+        "Selenskyj: Mehr als 3.000 Nordkoreaner getötet oder verwundet",
+        "",
+        {("casualties", 3000, "Zelensky")},
+    ),
+    ("ko", '합참 "북한, 1∼2월 러시아에 3천여명 추가 파병"', "", {("additional", 3000, "JCS")}),
+    (
+        "ko",
+        '국정원 "파병 북한군 최소 100명 사망·1천명 부상"',
+        "",
+        {("killed", 100, "NIS"), ("wounded", 1000, "NIS")},
+    ),
+    ("en", "Russia fires 170 mm guns at Kursk on Feb. 27, 2025", "", set()),
+    ("en", "A 24-year-old North Korean soldier was captured", "", set()),
+]
+
+
+@pytest.mark.parametrize(("language", "title", "summary", "expected"), FIGURES)
+def test_the_shipped_watch_reads_figures_and_sources(
+    language: str, title: str, summary: str, expected: set[tuple[str, int, str]]
+) -> None:
+    assert READER is not None
+    found = {(f.kind, f.value, f.source) for f in READER.read(title, summary, "", language)}
+    assert found == expected
+
+
+NOW = datetime(2025, 3, 27, 9, 0, tzinfo=UTC)
+
+
+def article(
+    language: str = "en",
+    hours: float = 0,
+    figures: frozenset[tuple[str, int]] = frozenset(),
+    attributed: frozenset[tuple[str, str]] = frozenset(),
+    words: str = "",
+    entities: frozenset[str] = frozenset(),
+    lead: str | None = None,
+) -> Article:
+    text = frozenset(words.split())
+    return Article(
+        language,
+        NOW + timedelta(hours=hours),
+        text,
+        text,
+        figures,
+        attributed,
+        frozenset(s for _k, s in attributed),
+        entities,
+        lead,
+    )
+
+
+def story_of(first: Article, reported: dict[tuple[str, str], int] | None = None) -> Story:
+    story = Story(1, first.when, first.when)
+    story.add(first, reported)
+    return story
+
+
+WINDOW = timedelta(days=3)
+JCS_3000 = article(
+    figures=frozenset({("additional", 3000)}),
+    attributed=frozenset({("additional", "JCS")}),
+    lead="JCS",
+)
+
+
+def test_the_same_figure_from_the_same_source_in_another_language_joins() -> None:
+    story = story_of(JCS_3000, {("additional", "JCS"): 3000})
+    korean = article("ko", 3, JCS_3000.figures, JCS_3000.attributed, lead="JCS")
+    decision = decide(korean, [story], WINDOW, {("additional", "JCS"): 3000})
+    assert decision.story == 1
+    assert any("the same figure: additional 3,000" in r for r in decision.reasons)
+
+
+def test_another_figure_from_the_same_source_is_another_story() -> None:
+    story = story_of(JCS_3000, {("additional", "JCS"): 3000})
+    later = article("en", 5, frozenset({("additional", 5000)}), JCS_3000.attributed, lead="JCS")
+    assert decide(later, [story], WINDOW, {("additional", "JCS"): 5000}).story is None
+
+
+def test_nothing_joins_a_story_outside_its_window() -> None:
+    story = story_of(JCS_3000, {("additional", "JCS"): 3000})
+    weeks_later = article("ko", 24 * 10, JCS_3000.figures, JCS_3000.attributed, lead="JCS")
+    decision = decide(weeks_later, [story], WINDOW, {("additional", "JCS"): 3000})
+    assert decision.story is None and decision.reasons == ("no open story",)
+
+
+def test_wire_copy_in_one_language_joins_on_its_wording() -> None:
+    words = "north korean troops pulled from kursk front after heavy losses report says"
+    story = story_of(article("en", 0, words=words))
+    copy = article("en", 2, words=words + " officials")
+    decision = decide(copy, [story], WINDOW)
+    assert decision.story == 1 and "same wording" in decision.reasons[0]
+
+
+def test_headlines_quoting_different_sources_stay_apart() -> None:
+    kremlin = article("en", 0, entities=frozenset({"kursk", "confirmation"}), lead="Kremlin")
+    kcna = article("en", 30, entities=frozenset({"kursk", "confirmation"}), lead="KCNA")
+    assert decide(kcna, [story_of(kremlin)], WINDOW).story is None
+
+
+# -- the whole path ---------------------------------------------------------------------
+
+ITEM = """<item><guid isPermaLink="false">{guid}</guid><title>{title}</title>
+<link>https://{host}/{guid}</link><pubDate>{date}</pubDate>
+<description>{summary}</description></item>"""
+
+
+def feed(host: str, language: str, *items: tuple[str, str, str, str]) -> bytes:
+    body = "".join(
+        ITEM.format(guid=g, title=t, summary=s, date=d, host=host) for g, t, s, d in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{host}</title><language>{language}</language>{body}</channel></rss>"
+    ).encode()
+
+
+DAY = "Thu, 27 Mar 2025"
+COVERAGE = {
+    "yna-en.xml": feed(
+        "en.yna.co.kr",
+        "en",
+        (
+            "AEN1",
+            "N. Korea sent 3,000 more troops to Russia in Jan-Feb: JCS",
+            "About 4,000 of the 11,000 North Korean soldiers sent last year were killed or"
+            " wounded, the Joint Chiefs of Staff said.",
+            f"{DAY} 01:10:00 +0000",
+        ),
+        (
+            "AEN2",
+            "Two captured N. Korean soldiers want to go to South Korea: NIS",
+            "The spy agency said the prisoners of war held by Ukraine asked to defect.",
+            f"{DAY} 05:00:00 +0000",
+        ),
+    ),
+    "yna-ko.xml": feed(
+        "yna.co.kr",
+        "ko",
+        (
+            "K1",
+            '합참 "북한, 1∼2월 러시아에 3천여명 추가 파병"',
+            "합참은 파병된 북한군 1만1천여명 가운데 4천여명이 사상했다고 밝혔다.",
+            f"{DAY} 01:30:00 +0000",
+        ),
+    ),
+    "tagesschau.xml": feed(
+        "tagesschau.de",
+        "de",
+        (
+            "T1",
+            "Nordkorea schickt weitere 3.000 Soldaten nach Russland",
+            "Laut dem südkoreanischen Generalstab wurden rund 4000 der 11.000 nordkoreanischen"
+            " Soldaten getötet oder verwundet.",
+            f"{DAY} 06:00:00 +0000",
+        ),
+        ("T2", "Wetter: Sonnig und mild", "Bis zu 18 Grad.", f"{DAY} 07:00:00 +0000"),
+    ),
+}
+
+
+@pytest.fixture
+def coverage(tmp_path: Path, feed_server: FeedServer) -> Path:
+    feed_server.files.update(COVERAGE)
+    feeds = {name.removesuffix(".xml"): feed_server.url(f"/feeds/{name}") for name in COVERAGE}
+    return write_config(tmp_path, feeds)
+
+
+def invoke(config: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--config", str(config), "-q", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_poll_groups_the_coverage_into_stories_with_figures_and_alerts(
+    coverage: Path,
+) -> None:
+    invoke(coverage, "poll")
+    stories = json.loads(invoke(coverage, "stories", "--json"))
+    assert len(stories) == 2, [(s["title"], s["hits"], s["figures"]) for s in stories]
+    jcs = next(s for s in stories if "3,000" in s["title"] or "3천" in s["title"])
+    assert set(jcs["languages"]) == {"en", "ko", "de"} and len(jcs["hits"]) == 3
+    assert {"id", "title", "first_seen", "last_seen", "outlets", "hits", "figures"} <= set(jcs)
+    figures = {(f["kind"], f["value"], f["source"]) for f in jcs["figures"]}
+    assert ("additional", 3000, "JCS") in figures and ("casualties", 4000, "JCS") in figures
+    assert set(jcs["figures"][0]) >= {"kind", "value", "low", "high", "qualifier", "source"}
+    assert {"hit_id", "sentence"} <= set(jcs["figures"][0])
+    hits = json.loads(invoke(coverage, "hits", "--json"))
+    assert {h["story"] for h in hits} == {s["id"] for s in stories}
+    # One immediate alert per story, and one for the article that brought a new figure
+    # kind (the Korean one adds the 11,000 deployed); the rest wait for the digest.
+    with sqlite3.connect(coverage.parent / "monitor.db") as db:
+        alerts = db.execute("SELECT kind, reason FROM alerts ORDER BY id").fetchall()
+    immediate = [reason for kind, reason in alerts if kind == "immediate"]
+    assert immediate.count("new story") == 2
+    assert len(immediate) < len(hits)
+    assert all(reason in ("new story", "new figure") for reason in immediate)
+    detail = invoke(coverage, "story", str(jcs["id"]))
+    assert "Figures:" in detail and "[ko]" in detail and "joined:" in detail
+    csv_out = invoke(coverage, "figures", "--kind", "casualties", "--csv")
+    assert csv_out.splitlines()[0].startswith("kind,value,low,high,qualifier,source")
+    assert len(csv_out.splitlines()) >= 3
+
+
+def test_rescan_rebuilds_the_stories_without_queueing_alerts(coverage: Path) -> None:
+    invoke(coverage, "poll")
+    before = json.loads(invoke(coverage, "stories", "--json"))
+    with sqlite3.connect(coverage.parent / "monitor.db") as db:
+        alerts = db.execute("SELECT count(*) FROM alerts").fetchone()[0]
+    invoke(coverage, "rescan")
+    after = json.loads(invoke(coverage, "stories", "--json"))
+    assert sorted(len(s["hits"]) for s in after) == sorted(len(s["hits"]) for s in before)
+    with sqlite3.connect(coverage.parent / "monitor.db") as db:
+        assert db.execute("SELECT count(*) FROM alerts").fetchone()[0] == alerts
+        assert db.execute("SELECT count(*) FROM hits WHERE story_id IS NULL").fetchone()[0] == 0
+
+
+def test_an_unknown_story_is_one_line(coverage: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(coverage), "story", "99"])
+    assert result.exit_code == 1 and "no story with id 99" in result.output
