@@ -9,20 +9,36 @@ reading stops at ``fetch.max_bytes`` of decompressed data.
 Concurrency: a fixed set of small clients, one connection each, handed out through a
 queue; waiting for a free client is the bound on requests in flight. ``bench/`` measured
 this against one shared client with a large pool (see the README's benchmarks).
+
+Where a feed may lead (``monitor.address`` decides): every client's connections are
+opened by ``_GuardedBackend``, an httpcore network backend that resolves the host
+itself, refuses it unless it is the feed's own host or every address is public or in
+``fetch.allow_networks``, and connects to the address it checked, so no second lookup can
+answer differently (DNS rebinding). The feed a request is for travels in ``_own_host``,
+set around each fetch. A kept-alive connection that only its feed's own host let through
+refuses requests of any other feed (``_GuardedStream.write``): the clients pass from
+feed to feed. The cost is one resolution per new connection and one comparison per
+request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from ipaddress import ip_address
+from typing import Any
 
+import httpcore
 import httpx
 
+from monitor import address
 from monitor.errors import FetchError
 from monitor.records import FeedConfig, FeedState, FetchResult
 
@@ -43,24 +59,146 @@ class FetchSettings:
     max_redirects: int = 5
     user_agent: str = "monitor"
     shared_client: bool = False  # one client with a large pool instead of many small ones
+    allow_networks: tuple[str, ...] = ()  # CIDR: private networks redirects may reach
+
+
+#: Host name -> its addresses as text; ``system_resolver`` unless a test injects one.
+Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
+
+# The host of the feed being fetched, exempt from the address check. asyncio gives each
+# task its own copy, so fetches running side by side on a shared client see their own.
+_own_host: ContextVar[str | None] = ContextVar("own_host", default=None)
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The system's answer for ``host`` (``/etc/hosts``, DNS), without duplicates."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _GuardedStream(httpcore.AsyncNetworkStream):
+    """A connection that remembers whether only its feed's own host let it through."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream, host: str, waived: str | None):
+        self._inner = inner
+        self._host = host
+        self._waived = waived  # the refusal the own-host exemption set aside, if any
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        # The pool hands a kept-alive connection to the next request for its host, from
+        # whichever feed now holds the client; a redirect of another feed may not ride on
+        # a connection that only the first feed's own host could open.
+        if self._waived is not None and _own_host.get() != self._host:
+            raise FetchError(self._waived)
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        # httpcore passes the URL's host name here, so SNI and certificate checks are
+        # against the name even though the socket was opened to an address.
+        inner = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return _GuardedStream(inner, self._host, self._waived)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Opens connections only to checked addresses, and to exactly those addresses."""
+
+    def __init__(self, allowed: tuple[address.Network, ...], resolver: Resolver) -> None:
+        self._allowed = allowed
+        self._resolve = resolver
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        found = await self._addresses(host, port, timeout)
+        own = host == _own_host.get()
+        if not own:
+            refused = address.refusal(host, found, self._allowed)
+            if refused is not None:
+                raise FetchError(refused)
+        failure: Exception = httpcore.ConnectError(f"no address for {host}")
+        for ip in found:  # in the resolver's order; the next one if one cannot be reached
+            try:
+                stream = await self._inner.connect_tcp(
+                    str(ip),
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+                continue
+            waived = address.refusal(host, [ip], self._allowed) if own else None
+            return _GuardedStream(stream, host, waived)
+        raise failure
+
+    async def _addresses(
+        self, host: str, port: int, timeout: float | None
+    ) -> list[address.Address]:
+        try:
+            return [ip_address(host)]  # a literal address: nothing to resolve
+        except ValueError:
+            pass
+        try:
+            async with asyncio.timeout(timeout):
+                answers = await self._resolve(host, port)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"no answer for {host} in time") from None
+        except OSError as exc:  # socket.gaierror: no such name, no DNS server
+            raise httpcore.ConnectError(str(exc)) from exc
+        return [ip_address(answer) for answer in answers]
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
 
 
 class Fetcher:
     """Fetches feeds with bounded concurrency. Use as ``async with Fetcher(...) as f``."""
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, *, resolver: Resolver = system_resolver) -> None:
         self.settings = settings
         self._ssl = ssl.create_default_context()
+        self._backend = _GuardedBackend(address.parse_networks(settings.allow_networks), resolver)
         self._idle: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
         self._clients: list[httpx.AsyncClient] = []
         self._shared_slots = asyncio.Semaphore(settings.concurrency)
 
     def _client(self, connections: int) -> httpx.AsyncClient:
         s = self.settings
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=limits, trust_env=False)
+        # httpx 0.28 takes no network backend, so its pool is replaced by one built with
+        # ours and the settings httpx itself would pass (its 5 s keep-alive expiry too).
+        transport._pool = httpcore.AsyncConnectionPool(
+            ssl_context=self._ssl,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=self._backend,
+        )
         return httpx.AsyncClient(
-            verify=self._ssl,
+            transport=transport,
             timeout=httpx.Timeout(s.timeout, connect=s.connect_timeout),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             follow_redirects=True,
             max_redirects=s.max_redirects,
             headers={"User-Agent": s.user_agent, "Accept": ACCEPT},
@@ -96,6 +234,7 @@ class Fetcher:
         """One conditional GET. Never raises: failures come back as ``status="error"``."""
         async with self._lease() as client:
             started = time.monotonic()  # after the lease: waiting for a client is not fetching
+            exempt = _own_host.set(own_host(feed.url))
             try:
                 async with asyncio.timeout(self.settings.timeout):
                     result = await self._get(client, feed.url, state)
@@ -116,6 +255,8 @@ class Fetcher:
                 )
             except httpx.HTTPError as exc:
                 result = FetchResult("error", error=describe(exc))
+            finally:
+                _own_host.reset(exempt)
             elapsed = time.monotonic() - started
         return FetchResult(**{**result.__dict__, "elapsed": elapsed})
 
@@ -208,6 +349,15 @@ def permanent_redirect(response: httpx.Response) -> str | None:
         if location:
             target = str(hop.url.join(location))
     return target
+
+
+def own_host(url: str) -> str | None:
+    """The host of a feed's URL as httpcore will name it to the backend (lower case, IDNA
+    encoded, IPv6 without brackets); None for a URL httpx cannot read."""
+    try:
+        return httpx.URL(url).raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeDecodeError):
+        return None
 
 
 def describe(exc: httpx.HTTPError) -> str:
