@@ -1,7 +1,19 @@
 """``RawEntry`` -> ``Entry``: plain text, canonical link, stable key. Pure.
 
+    raw entries of one feed | feed_links (base URL, pages shared by anchors) | normalize_entry
+
 The only module that imports selectolax (an HTML5 parser, used to turn HTML into
 text). Entries that carry nothing usable are skipped by the caller with a warning.
+
+Links: a relative link is resolved against the feed's URL after redirects (feedparser
+has already applied ``xml:base``); only http and https links are kept. A fragment is
+kept in the entry's URL only where it tells entries of the same feed apart (a post and
+its ``#comment-1``, ``#comment-2``); a lone one is noise (``#top``, or the same article
+linked with and without an anchor in different polls) and tracking fragments
+(``#xtor=RSS-3``) always are. The key of an entry without a guid keeps every
+non-tracking fragment, so a comment is found again by its key in a later poll even when
+its neighbours are gone; the store also finds an entry by its URL, which keeps a noise
+anchor from making a second entry.
 """
 
 from __future__ import annotations
@@ -10,7 +22,9 @@ import hashlib
 import html
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -23,6 +37,8 @@ TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "ocid"}
 )
 TRACKING_PREFIXES = ("utm_", "wt_", "wt.", "at_", "ns_")
+# Parameters that ride in fragments of news links as well: AT Internet's xtor, Echobox.
+TRACKING_FRAGMENT_PARAMS = TRACKING_PARAMS | {"xtor", "echobox"}
 _SPACES = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
 
@@ -43,37 +59,86 @@ def plain_text(value: str, *, is_html: bool) -> str:
     return _SPACES.sub(" ", value).strip()
 
 
-def canonical_link(url: str | None) -> str | None:
-    """Lower-case scheme and host, no fragment, no tracking parameters."""
-    if not url:
+@dataclass(frozen=True)
+class FeedLinks:
+    """How the links of one feed body are read; built by ``feed_links``."""
+
+    base_url: str | None = None  # the feed's URL after redirects
+    shared_pages: frozenset[str] = frozenset()  # pages entries link to at different anchors
+
+
+def feed_links(raws: Iterable[RawEntry], base_url: str | None = None) -> FeedLinks:
+    """The pages that several entries of this feed link to, told apart only by fragment."""
+    anchors: dict[str, set[str]] = {}
+    for raw in raws:
+        parts = split_link(raw.link, base_url)
+        if parts is not None:
+            anchors.setdefault(parts[0], set()).add(parts[1])
+    shared = frozenset(page for page, found in anchors.items() if len(found) > 1)
+    return FeedLinks(base_url, shared)
+
+
+def split_link(url: str | None, base_url: str | None = None) -> tuple[str, str] | None:
+    """``(canonical page, fragment)``; the fragment is "" when absent or tracking.
+
+    The page: resolved against ``base_url``, lower-case scheme and host, no tracking
+    parameters, no fragment. None unless the result is an http(s) URL with a host.
+    """
+    if not url or not url.strip():
         return None
     try:
-        parts = urlsplit(url.strip())
-    except ValueError:
+        parts = urlsplit(urljoin(base_url, url.strip()) if base_url else url.strip())
+    except ValueError:  # a malformed IPv6 host, in the link or the base
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+        if not _tracking(k, TRACKING_PARAMS)
     ]
-    return urlunsplit(
+    page = urlunsplit(
         (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), "")
     )
+    return page, "" if _tracking_fragment(parts.fragment) else parts.fragment
 
 
-def normalize_entry(raw: RawEntry, default_language: str | None = None) -> Entry:
-    """Clean one entry. Raises ``EmptyEntry`` when there is nothing to keep."""
+def canonical_link(url: str | None, base_url: str | None = None) -> str | None:
+    """Resolved against ``base_url``, lower-case scheme and host, no fragment, no tracking
+    parameters; None unless http(s)."""
+    parts = split_link(url, base_url)
+    return parts[0] if parts else None
+
+
+def _tracking(key: str, names: frozenset[str]) -> bool:
+    return key.lower() in names or key.lower().startswith(TRACKING_PREFIXES)
+
+
+def _tracking_fragment(fragment: str) -> bool:
+    """``utm_source=feed&xtor=RSS-3``: every part a tracking parameter."""
+    pairs = fragment.split("&")
+    return all("=" in p and _tracking(p.split("=", 1)[0], TRACKING_FRAGMENT_PARAMS) for p in pairs)
+
+
+def normalize_entry(
+    raw: RawEntry, default_language: str | None = None, links: FeedLinks = FeedLinks()
+) -> Entry:
+    """Clean one entry of a feed read with ``links``. Raises ``EmptyEntry`` when there is
+    nothing to keep."""
     title = plain_text(raw.title, is_html=raw.title_is_html)
     summary = plain_text(raw.summary, is_html=raw.summary_is_html)
-    url = canonical_link(raw.link)
     if not title and not summary:
         raise EmptyEntry("entry has neither title nor summary")
+    parts = split_link(raw.link, links.base_url)
+    url = anchored = None
+    if parts is not None:
+        page, fragment = parts
+        anchored = f"{page}#{fragment}" if fragment else page
+        url = anchored if page in links.shared_pages else page
     if raw.guid:
         key = "guid:" + raw.guid
-    elif url:
-        key = "url:" + url
+    elif anchored:
+        key = "url:" + anchored
     else:
         key = "sha1:" + hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()
     content = plain_text(raw.content, is_html=raw.content_is_html) if raw.content else ""

@@ -41,6 +41,7 @@ def fetch_settings(config: Config) -> FetchSettings:
         max_bytes=config["fetch.max_bytes"],
         max_redirects=config["fetch.max_redirects"],
         user_agent=config["fetch.user_agent"],
+        allow_networks=tuple(config["fetch.allow_networks"]),
     )
 
 
@@ -95,7 +96,9 @@ class Poller:
         error = fetched.error
         if fetched.status == "ok":
             try:
-                parsed = await self.parsers.process(fetched.body, fetched.headers, feed.language)
+                parsed = await self.parsers.process(
+                    fetched.body, fetched.headers, feed.language, fetched.final_url
+                )
             except ParseError as exc:
                 error = str(exc)
         now = self.clock()

@@ -6,7 +6,11 @@ without bound, so every body is handled in a pebble worker process with a deadli
 overruns is killed and replaced; the feed gets a ``ParseError``. The workers also
 spread parsing, the costliest stage, over every core.
 
-    bytes -> parse.parse_feed -> normalize.normalize_entry (each) -> match.Matcher -> ParsedFeed
+    bytes -> parse.parse_feed -> normalize.feed_links -> normalize.normalize_entry (each)
+          -> match.Matcher -> ParsedFeed
+
+``base_url`` is the feed's URL after redirects (``FetchResult.final_url``): relative
+links are resolved against it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import pebble
 
 from monitor.errors import ParseError
 from monitor.match import Matcher
-from monitor.normalize import normalize_entry
+from monitor.normalize import feed_links, normalize_entry
 from monitor.parse import parse_feed
 from monitor.records import Entry, Match, ParsedFeed
 from monitor.watch import WatchSpec
@@ -46,17 +50,19 @@ def process_body(
     headers: dict[str, str],
     default_language: str | None,
     matcher: Matcher | None = None,
+    base_url: str | None = None,
 ) -> ParsedFeed:
     """The whole CPU side of one feed. Runs in a worker, or in-process for tests and eval."""
     matcher = matcher or _matcher
     if matcher is None:
         raise RuntimeError("process_body needs a matcher outside a worker")
     raw = parse_feed(body, headers)
-    warnings = [raw.warning] if raw.warning else []
+    warnings = list(raw.warnings)
+    links = feed_links(raw.entries, base_url)
     entries: list[tuple[Entry, tuple[Match, ...]]] = []
     for number, item in enumerate(raw.entries, start=1):
         try:
-            entry = normalize_entry(item, default_language)
+            entry = normalize_entry(item, default_language, links)
         except Exception as exc:  # one bad entry must not cost the others
             warnings.append(f"entry {number} skipped: {exc}")
             continue
@@ -96,11 +102,18 @@ class ParserPool:
         self._pool.join(timeout=10)
 
     async def process(
-        self, body: bytes, headers: dict[str, str], default_language: str | None
+        self,
+        body: bytes,
+        headers: dict[str, str],
+        default_language: str | None,
+        base_url: str | None = None,
     ) -> ParsedFeed:
         """Parse one body in a worker; any failure there becomes a ``ParseError``."""
         future = self._pool.schedule(
-            process_body, args=(body, headers, default_language), timeout=self.timeout
+            process_body,
+            args=(body, headers, default_language),
+            kwargs={"base_url": base_url},
+            timeout=self.timeout,
         )
         try:
             return await asyncio.wrap_future(future)

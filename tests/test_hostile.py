@@ -169,26 +169,22 @@ def test_entity_bomb_comes_back_unexpanded_from_the_pool() -> None:
 
 # --- 3. bodies feedparser raises on ----------------------------------------------------------
 
-# Each of these makes feedparser 6.0.14 raise (not just set "bozo").
+# Each of these makes feedparser 6.0.14 raise (not just set "bozo"), and holds no entry
+# that could be read on its own: still this feed's ParseError.
 FEEDPARSER_CRASHERS = [
     pytest.param(b"</width<", TypeError, id="close-width-TypeError"),
     pytest.param(b"</height<>", TypeError, id="close-height-TypeError"),
     pytest.param(
-        b"<rss><channel><item><title>&#99999999999;</title></item></channel></rss>",
-        OverflowError,
-        id="rss-huge-char-ref-OverflowError",
+        b"<rss><channel><item><title>a</title></width<</item></channel></rss>",
+        TypeError,
+        id="rss-only-item-close-width-TypeError",
     ),
     pytest.param(
-        b"<feed><title>&#99999999999;</title></feed>",
-        OverflowError,
-        id="atom-huge-char-ref-OverflowError",
+        b'<rss xmlns:creativeCommons="urn:cc"><channel><item>'
+        b"<creatommons:license>x</creativeCommons:license></item></channel></rss>",
+        KeyError,
+        id="rss-only-item-unbound-prefix-KeyError",
     ),
-    pytest.param(
-        b"<rss><channel><item><title>&#x110000;</title></item></channel></rss>",
-        ValueError,
-        id="rss-char-ref-past-unicode-ValueError",
-    ),
-    pytest.param(b"<x>&#x110000;", ValueError, id="tiny-char-ref-past-unicode-ValueError"),
 ]
 
 
@@ -202,6 +198,51 @@ def test_feedparser_crash_becomes_parse_error(body: bytes, raised: type[Exceptio
     assert isinstance(caught.value.__cause__, raised)
     with pytest.raises(ParseError, match=expected):
         process_body(body, {}, None, matcher=Matcher([]))
+
+
+# These made feedparser raise too; the references are now repaired before it sees them.
+REPAIRED_CRASHERS = [
+    pytest.param(
+        b"<rss><channel><item><title>&#99999999999;</title></item></channel></rss>",
+        OverflowError,
+        id="rss-huge-char-ref-OverflowError",
+    ),
+    pytest.param(
+        b"<feed><entry><title>&#99999999999;</title></entry></feed>",
+        OverflowError,
+        id="atom-huge-char-ref-OverflowError",
+    ),
+    pytest.param(
+        b"<rss><channel><item><title>&#x110000;</title></item></channel></rss>",
+        ValueError,
+        id="rss-char-ref-past-unicode-ValueError",
+    ),
+    pytest.param(
+        b"<rss><channel><item><title>&#xD800;</title></item></channel></rss>",
+        UnicodeEncodeError,
+        id="rss-surrogate-UnicodeEncodeError",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "raised"), REPAIRED_CRASHERS)
+def test_forbidden_char_refs_are_repaired_before_parsing(
+    body: bytes, raised: type[Exception]
+) -> None:
+    with pytest.raises(raised):
+        feedparser.parse(body)
+    feed = parse_feed(body)
+    assert [e.title for e in feed.entries] == ["\ufffd"]
+    assert feed.warnings == (
+        "malformed feed, repaired: 1 character reference XML forbids replaced by U+FFFD",
+    )
+
+
+def test_a_repaired_body_with_nothing_in_it_is_not_a_feed() -> None:
+    with pytest.raises(ValueError):
+        feedparser.parse(b"<x>&#x110000;")
+    with pytest.raises(ParseError, match=r"^not a feed: SAXParseException: "):
+        parse_feed(b"<x>&#x110000;")
 
 
 # These don't make feedparser raise; it flags them "bozo" and finds nothing in them.
