@@ -60,6 +60,11 @@ class AlertItem:
     related: tuple[Related, ...] = ()
     thread_key: str | None = None  # entry key of the story's first hit, when known
     created_at: datetime | None = None
+    story_id: int | None = None
+    reason: str = "article"  # new story, new figure or article (see store.AlertPlan)
+    figures: tuple[str, ...] = ()  # the story's figures so far, "additional 3,000 (JCS)"
+    languages: tuple[str, ...] = ()
+    outlets: tuple[str, ...] = ()
 
 
 def one_line(text: str, limit: int = 200) -> str:
@@ -140,7 +145,8 @@ def immediate(
 ) -> EmailMessage:
     """One email for one hit: headline, outlet, time, highlighted snippet, link."""
     domain = domain_of(sender)
-    subject = f"{prefix} {item.watch}: {one_line(item.title)}".strip()
+    update = "new figure: " if item.reason == "new figure" else ""
+    subject = f"{prefix} {item.watch}: {update}{one_line(item.title)}".strip()
     msg = _base(sender, item.recipients, subject, now)
     msg["Message-ID"] = message_id(item.watch, item.entry_key, domain)
     msg["List-Id"] = (

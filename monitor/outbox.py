@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor import decide
+from monitor.export import figure_text
 from monitor.message import AlertItem
 from monitor.review import story
 from monitor.store import Store, from_iso, iso
@@ -27,7 +28,8 @@ LEASE = timedelta(minutes=10)  # how long a claimed alert is left to the round t
 ALERT_SELECT = """
 SELECT alerts.id AS alert_id, alerts.kind, alerts.state, alerts.recipients, alerts.attempts,
        alerts.last_error, alerts.next_attempt_at, alerts.created_at, alerts.sent_at,
-       alerts.message_id, hits.id AS hit_id, hits.watch, hits.matched, entries.title,
+       alerts.message_id, alerts.story_id, alerts.reason, hits.id AS hit_id, hits.watch,
+       hits.matched, entries.title,
        entries.summary, entries.url, entries.published, entries.key AS entry_key,
        entries.outlet, feeds.name AS feed
 FROM alerts
@@ -205,4 +207,28 @@ def item(store: Store, row: dict[str, Any], descriptions: dict[str, str]) -> Ale
         related=tuple(related),
         thread_key=thread_key,
         created_at=created,
+        **story_facts(store, row.get("story_id")),
+        reason=row.get("reason") or "article",
     )
+
+
+def story_facts(store: Store, story_id: int | None) -> dict[str, Any]:
+    """What an alert says of its story: figures with sources, languages, outlets."""
+    if not story_id:
+        return {}
+    found = store.conn.execute(
+        "SELECT languages, outlets FROM stories WHERE id = ?", [story_id]
+    ).fetchone()
+    if found is None:
+        return {}
+    figures = store.db.query(
+        "SELECT kind, value, low, high, qualifier, source FROM figures WHERE story_id = ?"
+        " ORDER BY reported_at, id",
+        [story_id],
+    )
+    return {
+        "story_id": story_id,
+        "figures": tuple(dict.fromkeys(figure_text(f) for f in figures)),
+        "languages": tuple(json.loads(found[0] or "[]")),
+        "outlets": tuple(json.loads(found[1] or "[]")),
+    }

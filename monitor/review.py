@@ -185,8 +185,22 @@ def story(
 ) -> tuple[list[Related], str | None]:
     """Other outlets' hits on the same story, and the entry key of its first hit.
 
-    ``row`` needs ``watch``, ``hit_id``, ``title``, ``outlet`` and ``entry_key``.
+    ``row`` needs ``watch``, ``hit_id``, ``title``, ``outlet`` and ``entry_key``; with a
+    ``story_id`` the story's hits are the story, else headlines that share most words.
     """
+    if row.get("story_id"):
+        members = list(
+            store.db.query(
+                "SELECT entries.outlet, entries.title, entries.url, entries.key, hits.id"
+                " FROM hits JOIN entries ON entries.id = hits.entry_id"
+                " WHERE hits.story_id = ? ORDER BY hits.id",
+                [row["story_id"]],
+            )
+        )
+        related = [
+            Related(m["outlet"], m["title"], m["url"]) for m in members if m["id"] != row["hit_id"]
+        ]
+        return related, (members[0]["key"] if members else row["entry_key"])
     if created is None:
         return [], None
     others = store.db.query(
