@@ -36,3 +36,36 @@ def figure_json(days: list[date], series: dict[str, list[int]], title: str) -> s
 def plotly_js() -> str:
     """plotly.js itself, as shipped inside the plotly package."""
     return str(plotly.offline.get_plotlyjs())
+
+
+def figure_timeline_json(points: list[dict[str, object]], title: str) -> str:
+    """Reported values over time, one line per (kind, source): who said what when.
+
+    ``points`` are figure rows (``kind``, ``source``, ``value``, ``reported_at``,
+    ``outlet``), oldest first."""
+    lines: dict[str, list[dict[str, object]]] = {}
+    for point in points:
+        label = f"{point['kind']} ({point['source'] or 'no source'})"
+        lines.setdefault(label, []).append(point)
+    figure = go.Figure(
+        data=[
+            go.Scatter(
+                name=label,
+                mode="lines+markers",
+                x=[p["reported_at"] for p in found],
+                y=[p["value"] for p in found],
+                text=[str(p["outlet"]) for p in found],
+                hovertemplate="%{y:,} on %{x}<br>%{text}<extra>" + label + "</extra>",
+            )
+            for label, found in lines.items()
+        ],
+        layout=go.Layout(
+            title=title,
+            xaxis={"type": "date", "title": "reported"},
+            yaxis={"title": "value", "rangemode": "tozero", "tickformat": ","},
+            margin={"l": 60, "r": 20, "t": 50, "b": 50},
+            legend={"orientation": "h"},
+            template="plotly_white",
+        ),
+    )
+    return str(figure.to_json())

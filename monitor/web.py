@@ -1,6 +1,8 @@
 """The review page: Starlette with Jinja2 templates, served by uvicorn.
 
-    GET  /                  hits, newest first: filters, full-text search, paging
+    GET  /                  stories, newest activity first (web_stories: also /stories/{id},
+                            /figures)
+    GET  /hits              hits, newest first: filters, full-text search, paging
     GET  /hits/{id}         one hit: full text, highlights, explanation, other outlets
     POST /hits/{id}/mark    triage: relevant, irrelevant or seen
     POST /hits/{id}/note    triage: a note
@@ -51,7 +53,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from monitor import review
+from monitor import review, web_stories
 from monitor.chart import figure_json, plotly_js
 from monitor.config import Config
 from monitor.errors import ConfigError, MonitorError
@@ -153,7 +155,7 @@ def create_app(config: Config, host: str = "127.0.0.1") -> Starlette:
         total = review.count_hits(db(), filters)
 
         def page_url(n: int) -> str:
-            return "/?" + urlencode({**dict(args), "page": n})
+            return "/hits?" + urlencode({**dict(args), "page": n})
 
         return page(
             request,
@@ -221,10 +223,10 @@ def create_app(config: Config, host: str = "127.0.0.1") -> Starlette:
             found = review.mark(db(), hit_id, None, note, datetime.now(UTC))
         if not found:
             raise HTTPException(404, f"There is no hit number {hit_id}.")
-        back = field("next") or "/"
+        back = field("next") or "/hits"
         if not back.startswith("/") or back.startswith("//"):
-            back = "/"  # only ever back to this site
-        if back == "/" or back.startswith("/?"):
+            back = "/hits"  # only ever back to this site
+        if back == "/hits" or back.startswith("/hits?"):
             back += f"#hit-{hit_id}"  # the list, scrolled to the hit just marked
         return RedirectResponse(back, status_code=303)
 
@@ -289,7 +291,8 @@ def create_app(config: Config, host: str = "127.0.0.1") -> Starlette:
     if user and password:
         middleware.append(Middleware(BasicAuth, user=user, password=password))
     routes = [
-        Route("/", hits),
+        *web_stories.routes(db, page, parse_whole),
+        Route("/hits", hits),
         Route("/hits/{hit_id}", hit),
         Route("/hits/{hit_id}/mark", triage, methods=["POST"]),
         Route("/hits/{hit_id}/note", triage, methods=["POST"]),

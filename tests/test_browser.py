@@ -77,12 +77,12 @@ def shoot(page: Page, name: str) -> None:
 
 
 def test_list_search_and_filter(page: Page, site: str) -> None:
-    page.goto(site + "/")
+    page.goto(site + "/hits")
     expect(page.locator(".count")).to_contain_text("9 hits")
     shoot(page, "hits.png")
     page.fill("input[name=q]", "Kursk")
     page.click("form.filters button")
-    expect(page).to_have_url(f"{site}/?q=Kursk&watch=&feed=&lang=&status=&from=&to=")
+    expect(page).to_have_url(f"{site}/hits?q=Kursk&watch=&feed=&lang=&status=&from=&to=")
     assert 0 < page.locator("ol.hits li").count() < 9
     page.select_option("select[name=lang]", "ko")
     page.click("form.filters button")
@@ -92,20 +92,20 @@ def test_list_search_and_filter(page: Page, site: str) -> None:
 
 
 def test_marking_a_hit_relevant_sticks_after_reload(page: Page, site: str) -> None:
-    page.goto(site + "/")
+    page.goto(site + "/hits")
     first = page.locator("ol.hits li").first
     hit_id = first.get_attribute("id")
     first.locator("button[value=relevant]").click()
-    expect(page).to_have_url(f"{site}/#{hit_id}")
-    page.goto(site + "/")
+    expect(page).to_have_url(f"{site}/hits#{hit_id}")
+    page.goto(site + "/hits")
     marked = page.locator(f"#{hit_id}")
     expect(marked.locator(".badge")).to_have_text("relevant")
     expect(marked.locator("button[value=relevant]")).to_have_class("primary")
     marked.locator("input[name=note]").fill("checked against Yonhap")
     marked.locator("text=save note").click()
-    page.goto(site + "/")
+    page.goto(site + "/hits")
     expect(page.locator(f"#{hit_id}")).to_contain_text("Note: checked against Yonhap")
-    page.goto(site + "/?status=relevant")
+    page.goto(site + "/hits?status=relevant")
     expect(page.locator(".count")).to_contain_text("1 hit")
 
 
@@ -126,8 +126,25 @@ def test_the_timeline_draws_its_chart(page: Page, site: str) -> None:
 
 
 def test_detail_page(page: Page, site: str) -> None:
-    page.goto(site + "/?q=3%2C000")
+    page.goto(site + "/hits?q=3%2C000")
     page.locator("a.headline").first.click()
     expect(page.locator("h1 mark").first).to_be_visible()
     expect(page.locator("text=Why it was flagged")).to_be_visible()
     shoot(page, "detail.png")
+
+
+def test_the_front_page_lists_stories_and_a_story_draws_its_figures(page: Page, site: str) -> None:
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto(site + "/")
+    stories = page.locator("ol.stories li")
+    expect(stories.first).to_be_visible()
+    assert stories.count() < 9  # nine hits, fewer stories: articles were grouped
+    shoot(page, "stories.png")
+    with_figures = page.locator("ol.stories li:has(.figures) a.headline")
+    with_figures.first.click()
+    expect(page.locator("h2", has_text="Figures")).to_be_visible()
+    points = page.locator("#chart .scatterlayer .point")
+    expect(points.first).to_be_attached(timeout=15_000)
+    assert failed == []
+    shoot(page, "story.png")

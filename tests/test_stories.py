@@ -262,3 +262,27 @@ def test_rescan_rebuilds_the_stories_without_queueing_alerts(coverage: Path) -> 
 def test_an_unknown_story_is_one_line(coverage: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(coverage), "story", "99"])
     assert result.exit_code == 1 and "no story with id 99" in result.output
+
+
+def test_the_review_page_opens_on_stories_with_their_figures(coverage: Path) -> None:
+    import httpx
+
+    from tests.live_server import LiveServer
+
+    invoke(coverage, "poll")
+    stories = json.loads(invoke(coverage, "stories", "--json"))
+    jcs = max(stories, key=lambda s: len(s["hits"]))
+    with LiveServer(coverage) as live, httpx.Client(base_url=live.url) as client:
+        front = client.get("/").text
+        assert f'href="/stories/{jcs["id"]}"' in front and "additional 3,000 (JCS)" in front
+        page = client.get(f"/stories/{jcs['id']}").text
+        assert "<h3>ko</h3>" in page and "<h3>de</h3>" in page and "joined:" in page
+        assert '"type":"scatter"' in page and "additional (JCS)" in page  # the timeline
+        csv_out = client.get("/figures", params={"story": jcs["id"], "format": "csv"})
+        assert csv_out.headers["content-type"].startswith("text/csv")
+        assert "additional,3000" in csv_out.text
+        assert client.get("/figures", params={"kind": "casualties"}).status_code == 200
+        assert client.get("/stories/999").status_code == 404
+        assert client.get("/stories/x").status_code == 404
+        assert client.get("/figures", params={"format": "pdf"}).status_code == 400
+        assert client.get("/hits").status_code == 200

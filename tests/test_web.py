@@ -59,14 +59,14 @@ def csrf(page: str) -> str:
 
 def hit_id(client: httpx.Client, text: str) -> int:
     found = re.search(
-        r'<a class="headline" href="/hits/(\d+)">[^<]*' + re.escape(text), client.get("/").text
+        r'<a class="headline" href="/hits/(\d+)">[^<]*' + re.escape(text), client.get("/hits").text
     )
     assert found, text
     return int(found.group(1))
 
 
 def test_the_list_shows_every_hit_newest_first(client: httpx.Client) -> None:
-    page = client.get("/")
+    page = client.get("/hits")
     assert page.status_code == 200
     assert "10 hits" in page.text
     titles = re.findall(r'class="headline" href="/hits/\d+">([^<]+)<', page.text)
@@ -97,7 +97,7 @@ def containing(polled: Path, word: str) -> set[int]:
 def test_search_finds_exactly_the_hits_holding_the_word(
     client: httpx.Client, polled: Path, query: str
 ) -> None:
-    page = client.get("/", params={"q": query}).text
+    page = client.get("/hits", params={"q": query}).text
     found = {int(i) for i in re.findall(r'class="headline" href="/hits/(\d+)"', page)}
     assert found == containing(polled, query)
     cli_found = CliRunner().invoke(
@@ -112,26 +112,26 @@ def test_search_results_are_not_empty_where_they_should_not_be(polled: Path) -> 
 
 
 def test_filters(client: httpx.Client) -> None:
-    korean = client.get("/", params={"lang": "ko"}).text
+    korean = client.get("/hits", params={"lang": "ko"}).text
     assert "2 hits" in korean
-    assert "0 hits" in client.get("/", params={"status": "irrelevant", "feed": "spiegel"}).text
-    assert "1 hit" in client.get("/", params={"feed": "spiegel"}).text
-    assert "0 hits" in client.get("/", params={"from": "2030-01-01"}).text
-    window = client.get("/", params={"from": "2025-02-01", "to": "2025-02-28"}).text
+    assert "0 hits" in client.get("/hits", params={"status": "irrelevant", "feed": "spiegel"}).text
+    assert "1 hit" in client.get("/hits", params={"feed": "spiegel"}).text
+    assert "0 hits" in client.get("/hits", params={"from": "2030-01-01"}).text
+    window = client.get("/hits", params={"from": "2025-02-01", "to": "2025-02-28"}).text
     assert "9 hits" in window  # the hostile entry has no date: it counts as found today
 
 
 def test_mark_and_note_stick_and_show_everywhere(client: httpx.Client, polled: Path) -> None:
     target = hit_id(client, "Nordkorea schickt weitere Soldaten")
-    token = csrf(client.get("/").text)
+    token = csrf(client.get("/hits").text)
     done = client.post(
         f"/hits/{target}/mark",
-        data={"status": "relevant", "csrf": token, "next": "/?lang=de"},
+        data={"status": "relevant", "csrf": token, "next": "/hits?lang=de"},
         follow_redirects=False,
     )
-    assert done.status_code == 303 and done.headers["location"] == f"/?lang=de#hit-{target}"
+    assert done.status_code == 303 and done.headers["location"] == f"/hits?lang=de#hit-{target}"
     client.post(f"/hits/{target}/note", data={"note": "seed story", "csrf": token, "next": "/"})
-    assert "1 hit" in client.get("/", params={"status": "relevant"}).text
+    assert "1 hit" in client.get("/hits", params={"status": "relevant"}).text
     assert "Note: seed story" in client.get(f"/hits/{target}").text
     cli_view = CliRunner().invoke(
         cli, ["--config", str(polled), "hits", "--json", "--status", "relevant"]
@@ -144,7 +144,7 @@ def test_forged_posts_are_refused(client: httpx.Client) -> None:
     target = hit_id(client, "Kriegsgefangene")
     no_token = client.post(f"/hits/{target}/mark", data={"status": "seen"})
     assert no_token.status_code == 403 and "reload" in no_token.text
-    token = csrf(client.get("/").text)
+    token = csrf(client.get("/hits").text)
     elsewhere = client.post(
         f"/hits/{target}/mark",
         data={"status": "seen", "csrf": token},
@@ -177,14 +177,14 @@ def test_unknown_pages_are_a_404_page(client: httpx.Client, path: str) -> None:
 
 
 def test_a_post_for_an_unknown_hit_is_a_404(client: httpx.Client) -> None:
-    token = csrf(client.get("/").text)
+    token = csrf(client.get("/hits").text)
     assert (
         client.post("/hits/99999/mark", data={"status": "seen", "csrf": token}).status_code == 404
     )
 
 
 def test_feed_text_is_always_escaped(client: httpx.Client, polled: Path) -> None:
-    page = client.get("/").text
+    page = client.get("/hits").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)" in page
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
     target = hit_id(client, "North Korea troops in Russia &lt;script&gt;")
@@ -216,9 +216,9 @@ def test_basic_auth(polled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MONITOR_WEB_USER", "reader")
     monkeypatch.setenv("MONITOR_WEB_PASSWORD", "pw")
     with LiveServer(polled) as live, httpx.Client(base_url=live.url) as client:
-        assert client.get("/").status_code == 401
-        assert client.get("/", auth=("reader", "wrong")).status_code == 401
-        assert client.get("/", auth=("reader", "pw")).status_code == 200
+        assert client.get("/hits").status_code == 401
+        assert client.get("/hits", auth=("reader", "wrong")).status_code == 401
+        assert client.get("/hits", auth=("reader", "pw")).status_code == 200
 
 
 def test_paging(tmp_path: Path, feed_server: FeedServer) -> None:
@@ -234,11 +234,11 @@ def test_paging(tmp_path: Path, feed_server: FeedServer) -> None:
     config = write_config(tmp_path, {"many": feed_server.url("/feeds/many.xml")})
     assert CliRunner().invoke(cli, ["--config", str(config), "-q", "poll"]).exit_code == 0
     with LiveServer(config) as live, httpx.Client(base_url=live.url) as client:
-        first = client.get("/").text
+        first = client.get("/hits").text
         assert "60 hits, 1–50 shown" in first and "older →" in first and "← newer" not in first
         titles = re.findall(r'class="headline" href="/hits/\d+">([^<]+)<', first)
         assert len(titles) == 50 and titles[0].endswith("report 59")
-        second = client.get("/", params={"page": 2}).text
+        second = client.get("/hits", params={"page": 2}).text
         rest = re.findall(r'class="headline" href="/hits/\d+">([^<]+)<', second)
         assert len(rest) == 10 and rest[-1].endswith("report 0") and "← newer" in second
         assert not set(titles) & set(rest)

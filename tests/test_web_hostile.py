@@ -73,14 +73,14 @@ def client(server: LiveServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def token(client: httpx.Client) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text)
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/hits").text)
     assert found
     return found.group(1)
 
 
 @pytest.fixture(scope="module")
 def hit(client: httpx.Client) -> int:
-    found = re.search(r'class="headline" href="/hits/(\d+)"', client.get("/").text)
+    found = re.search(r'class="headline" href="/hits/(\d+)"', client.get("/hits").text)
     assert found
     return int(found.group(1))
 
@@ -110,7 +110,7 @@ def assert_a_page(answer: httpx.Response, *phrases: str) -> None:
 
 @pytest.mark.parametrize("host", ["evil.example:8080", "evil.example", "127.0.0.1.evil.example"])
 def test_a_forged_host_is_refused(client: httpx.Client, host: str) -> None:
-    page = client.get("/", headers={"Host": host})
+    page = client.get("/hits", headers={"Host": host})
     assert page.status_code == 400
     assert "csrf" not in page.text and "Invalid host header" in page.text
 
@@ -169,7 +169,7 @@ def test_a_valid_token_from_a_foreign_origin_is_refused(
     ],
 )
 def test_allowed_names_are_served(client: httpx.Client, server: LiveServer, host: str) -> None:
-    page = client.get("/", headers={"Host": host.format(port=port_of(server))})
+    page = client.get("/hits", headers={"Host": host.format(port=port_of(server))})
     assert page.status_code == 200 and 'name="csrf"' in page.text
 
 
@@ -230,17 +230,17 @@ def test_any_allowed_host_entry_is_a_name_or_a_config_error(entry: str) -> None:
 # --- 2. parameters: a readable page, never a 500 --------------------------------------
 
 BAD = [
-    ("/?page=9223372036854775808", 400, "page"),
-    ("/?page=0", 400, "page"),
-    ("/?page=-1", 400, "page"),
-    ("/?page=two", 400, "page"),
-    ("/?page=%EF%BC%92", 400, "page"),  # a full-width digit, which int() would take
-    ("/?to=9999-12-31", 400, "to"),
-    ("/?from=0001-01-01", 400, "from"),
-    ("/?from=yesterday", 400, "from"),
-    ("/?to=2025-02-30", 400, "to"),
-    ("/?status=deleted", 400, "status"),
-    ("/?q=" + "+".join(["ab"] * 1200), 400, "search"),
+    ("/hits?page=9223372036854775808", 400, "page"),
+    ("/hits?page=0", 400, "page"),
+    ("/hits?page=-1", 400, "page"),
+    ("/hits?page=two", 400, "page"),
+    ("/hits?page=%EF%BC%92", 400, "page"),  # a full-width digit, which int() would take
+    ("/hits?to=9999-12-31", 400, "to"),
+    ("/hits?from=0001-01-01", 400, "from"),
+    ("/hits?from=yesterday", 400, "from"),
+    ("/hits?to=2025-02-30", 400, "to"),
+    ("/hits?status=deleted", 400, "status"),
+    ("/hits?q=" + "+".join(["ab"] * 1200), 400, "search"),
     ("/hits/9223372036854775808", 404, "no hit"),
     ("/hits/-1", 404, "no hit"),
     ("/hits/1.5", 404, "no hit"),
@@ -276,7 +276,7 @@ def test_a_note_has_a_length_limit(client: httpx.Client, token: str, hit: int) -
     long = client.post(f"/hits/{hit}/note", data={"note": "x" * (NOTE_MAX + 1), "csrf": token})
     assert long.status_code == 400
     assert_a_page(long, "Bad request", f"{NOTE_MAX} characters")
-    assert f'maxlength="{NOTE_MAX}"' in client.get("/").text  # the browser stops there
+    assert f'maxlength="{NOTE_MAX}"' in client.get("/hits").text  # the browser stops there
     fits = client.post(f"/hits/{hit}/note", data={"note": "y" * NOTE_MAX, "csrf": token})
     assert fits.status_code == 303
     assert "y" * NOTE_MAX in client.get(f"/hits/{hit}").text
@@ -299,10 +299,10 @@ def test_a_bug_is_a_page_too(tmp_path: Path) -> None:
     """What no parameter can cause, a broken database can: still a page, no traceback."""
     config = write_config(tmp_path, {})
     with LiveServer(config) as live, httpx.Client(base_url=live.url) as client:
-        assert client.get("/").status_code == 200
+        assert client.get("/hits").status_code == 200
         with sqlite3.connect(tmp_path / "monitor.db") as db:
             db.execute("ALTER TABLE hits RENAME TO hits_gone")
-        answer = client.get("/")
+        answer = client.get("/hits")
     assert answer.status_code == 500
     assert "<title>Server error" in answer.text
     assert 'class="brand"' in answer.text and "Traceback" not in answer.text
@@ -312,9 +312,9 @@ def test_a_bug_is_a_page_too(tmp_path: Path) -> None:
 def test_the_parameters_users_send_still_work(client: httpx.Client) -> None:
     """The form's own values, empty fields included, are not refused."""
     empty = {"q": "", "watch": "", "feed": "", "lang": "", "status": "", "from": "", "to": ""}
-    assert client.get("/", params=empty).status_code == 200
-    assert client.get("/", params={"page": "1", "from": "2025-02-01"}).status_code == 200
-    assert client.get("/", params={"page": "99"}).status_code == 200  # past the end: empty
+    assert client.get("/hits", params=empty).status_code == 200
+    assert client.get("/hits", params={"page": "1", "from": "2025-02-01"}).status_code == 200
+    assert client.get("/hits", params={"page": "99"}).status_code == 200  # past the end: empty
     for days in (7, 30, 90, 365, 730):
         assert client.get("/timeline", params={"days": days}).status_code == 200
 
@@ -338,9 +338,11 @@ VALUES = st.one_of(
     st.sampled_from(EDGES),
 )
 PARAMETERS = [
-    *(("/", n) for n in ("page", "from", "to", "watch", "feed", "lang", "status", "q")),
+    *(("/hits", n) for n in ("page", "from", "to", "watch", "feed", "lang", "status", "q")),
     *(("/timeline", n) for n in ("days", "split", "watch", "by")),
     ("/feeds", "page"),
+    ("/", "watch"),
+    *(("/figures", n) for n in ("kind", "source", "story", "format")),
 ]
 NAMES = sorted({name for _, name in PARAMETERS})
 

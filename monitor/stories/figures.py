@@ -14,6 +14,8 @@ it ("11,000 troops"). Years, dates, money, measures and ages are not counts
 
 from __future__ import annotations
 
+import re
+
 from monitor.match import Lexicon
 from monitor.records import Figure
 from monitor.stories.numbers import Number, counts
@@ -83,7 +85,7 @@ class FigureReader:
         fallback = named[0] if named else None
         found: dict[tuple[str, int, str | None], Figure] = {}
         for field, text in (("title", title), ("summary", summary), ("content", content)):
-            for sentence in sentences(text):
+            for sentence in _rejoined(sentences(text)):
                 for figure in self._sentence(sentence, field, language, fallback):
                     found.setdefault((figure.kind, figure.value, figure.source), figure)
         return list(found.values())
@@ -159,6 +161,21 @@ class FigureReader:
                 bound[n] = words[w][2]
                 used.add(w)
         return bound
+
+
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-Z][a-z]{1,3}|[a-z]{1,3})\.$")
+
+
+def _rejoined(parts: list[str]) -> list[str]:
+    """Sentences again, where a split fell after an abbreviation ("Feb. 27 (Yonhap)",
+    "Rep. Lee"): a day or a name is not the start of a figure."""
+    out: list[str] = []
+    for part in parts:
+        if out and _ABBREVIATION.search(out[-1].rstrip()):
+            out[-1] = f"{out[-1].rstrip()} {part.lstrip()}"
+        else:
+            out.append(part)
+    return out
 
 
 def _wholes(words: list[str], spans: list[tuple[int, int]]) -> dict[int, int]:

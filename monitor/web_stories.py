@@ -1,0 +1,113 @@
+"""The review page's story views: the story list (the front page), one story with its
+figure timeline, and every figure with filters and exports.
+
+    GET  /                   stories, newest activity first
+    GET  /stories/{id}       one story: figures over time by kind and source, articles
+                             by language with why each joined
+    GET  /figures            every figure: kind, source, story filters; ?format=csv|json
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from monitor import render
+from monitor.chart import figure_timeline_json
+from monitor.export import figure_text
+from monitor.store import Store
+from monitor.stories.review import FigureFilter, find_figures, find_stories, get_story
+
+PAGE = 100  # stories and figures shown on one page
+Page = Callable[..., Response]
+
+
+def routes(db: Callable[[], Store], page: Page, whole: Callable[..., int]) -> list[Route]:
+    """The story routes, drawing with the app's ``page`` and parsing with its ``whole``."""
+
+    async def stories(request: Request) -> Response:
+        watch = request.query_params.get("watch") or None
+        rows = find_stories(db(), watch=watch, limit=PAGE)
+        for row in rows:
+            row["figure_line"] = render.story_figures(row["figures"], 4)
+        return page(request, "web/stories.html", {"page": "stories", "rows": rows})
+
+    async def story(request: Request) -> Response:
+        raw = request.path_params["story_id"]
+        try:
+            story_id = whole(raw, "story", 1, 2**63 - 1)
+        except HTTPException:
+            raise HTTPException(404, f"There is no story number {raw[:40]!r}.") from None
+        found = get_story(db(), story_id)
+        if found is None:
+            raise HTTPException(404, f"There is no story number {story_id}.")
+        points = sorted(found["figures"], key=lambda f: f["reported_at"])
+        by_language: dict[str, list[dict[str, Any]]] = {}
+        for article in found["articles"]:
+            by_language.setdefault(article["language"] or "?", []).append(article)
+        chart = figure_timeline_json(points, "Reported figures") if points else ""
+        return page(
+            request,
+            "web/story.html",
+            {
+                "page": "stories",
+                "story": found,
+                "figures": [{**f, "text": figure_text(f)} for f in points],
+                "by_language": by_language,
+                "chart": chart.replace("</", "<\\/"),  # JSON inside <script>: never close it
+            },
+        )
+
+    async def figures(request: Request) -> Response:
+        args = request.query_params
+        story_arg = args.get("story")
+        filters = FigureFilter(
+            kind=args.get("kind") or None,
+            source=args.get("source") or None,
+            story=whole(story_arg, "story", 1, 2**63 - 1) if story_arg else None,
+        )
+        rows = find_figures(db(), filters, limit=10_000 if args.get("format") else PAGE)
+        fmt = args.get("format")
+        if fmt == "csv":
+            return Response(
+                render.figures_csv(rows),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="figures.csv"'},
+            )
+        if fmt == "json":
+            return Response(json.dumps(rows, ensure_ascii=False), media_type="application/json")
+        if fmt:
+            raise HTTPException(400, "format must be csv or json.")
+        kinds = [r[0] for r in db().conn.execute("SELECT DISTINCT kind FROM figures ORDER BY 1")]
+        sources = [
+            r[0]
+            for r in db().conn.execute(
+                "SELECT DISTINCT source FROM figures WHERE source IS NOT NULL ORDER BY 1"
+            )
+        ]
+        for row in rows:
+            row["text"] = figure_text(row)
+        return page(
+            request,
+            "web/figures.html",
+            {
+                "page": "figures",
+                "rows": rows,
+                "f": filters,
+                "kinds": kinds,
+                "sources": sources,
+                "query": request.url.query,
+            },
+        )
+
+    return [
+        Route("/", stories),
+        Route("/stories/{story_id}", story),
+        Route("/figures", figures),
+    ]
