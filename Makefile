@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config/monitor.toml
 
-.PHONY: run poll test check lint typecheck bench clean
+.PHONY: run poll demo test check lint typecheck bench clean
 
 $(BIN)/monitor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(BIN)/monitor
 ## One pass over every enabled feed, then exit.
 poll: $(BIN)/monitor
 	$(BIN)/monitor --config $(CONFIG) poll
+
+## Replay a day of coverage (tests/feeds/day) from 127.0.0.1, then open the review page.
+demo: $(BIN)/monitor
+	$(BIN)/python -m tests.demo
 
 ## Lint, type check and the whole test suite: what CI runs.
 test: $(BIN)/monitor

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 JOIN = 1.5  # the score a story needs for an article to join it (tuned on the dev set)
 SAME_WORDING = 0.5  # word overlap (Jaccard) of two texts in one language: wire copy
-SIMILAR_TITLE = 0.3
+SIMILAR_TITLE = 0.4
 MAX_TEXTS = 12  # texts a story keeps for wording comparisons (its latest)
 CLOSE = timedelta(hours=12)
 
@@ -137,7 +137,8 @@ def _score(
             src for (k, src), values in story.reported.items() if k == kind and value in values
         }
         same_source = any((kind, src) in article.attributed for src in sources)
-        score += (2 if same_source else 1) / value_df[value]
+        unsourced = not sources or not any(k == kind for k, _s in article.attributed)
+        score += (2 if same_source else 1 if unsourced else 0.5) / value_df[value]
         reasons.append(f"the same figure: {kind} {value:,}")
     loose = {v for _k, v in article.figures} & story.values - {v for _k, v in shared}
     for value in sorted(loose):
@@ -152,6 +153,9 @@ def _score(
     if article.lead and story.lead and article.lead != story.lead:
         score -= 1
         reasons.append(f"its headline quotes {article.lead}, the story's {story.lead}")
+    elif article.lead and article.lead == story.lead:
+        score += 0.5
+        reasons.append(f"both headlines quote {article.lead}")
     if abs(article.when - story.last_seen) <= CLOSE:
         score += 0.5
         reasons.append("within hours of its last article")
