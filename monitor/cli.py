@@ -1,32 +1,36 @@
-"""The ``monitor`` command line. Every command's help ends with an example."""
+"""The ``monitor`` command line. Every command's help ends with an example.
+
+This module holds the group and the commands that poll and review: run, poll, hits,
+show, feeds, rescan, eval, mark, export, serve. The service commands are in
+``cli_service``, the story commands in ``cli_stories``, the parameter types they share
+in ``cli_params``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import os
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
 from monitor import __version__, render
+from monitor.cli_params import MAX_ID, Duration, RowId, cutoff
 from monitor.config import DEFAULT_PATH, Config, load
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import MonitorError
 from monitor.pipeline import Poller, summary, utcnow
 from monitor.records import FeedOutcome
 from monitor.review import MARKS, STATUSES, HitFilter, count_hits, find_hits, search_problem
-from monitor.settings import parse_duration
 from monitor.store import Store
 from monitor.stories.review import figures_by_hit
 from monitor.watch import WatchSpec
 
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "asyncio")
-MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: no row can have a larger id
 
 
 class MonitorGroup(click.Group):
@@ -40,60 +44,6 @@ class MonitorGroup(click.Group):
             if exc.hint:
                 message += f"\nHint: {exc.hint}"
             raise click.ClickException(message) from None
-
-
-class Duration(click.ParamType):  # type: ignore[type-arg]
-    name = "duration"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, timedelta):
-            return value
-        try:
-            return parse_duration(str(value))
-        except (ValueError, OverflowError):  # OverflowError: longer than timedelta holds
-            self.fail(
-                f"{value!r} is not a duration such as 90m, 7d or 12h (at most 999999999d)",
-                param,
-                ctx,
-            )
-
-
-def cutoff(now: datetime, since: timedelta | None) -> datetime | None:
-    """The earliest time ``--since`` lets in; None lets everything in.
-
-    A duration that reaches back before the year 1 cannot be a datetime, but what it
-    asks for is clear: everything ever stored.
-    """
-    if since is None:
-        return None
-    try:
-        return now - since
-    except OverflowError:
-        return None
-
-
-class RowId(click.ParamType):  # type: ignore[type-arg]
-    """A hit's or an alert's id: a whole number that SQLite can store, else a usage error."""
-
-    name = "id"
-
-    def __init__(self, listed_by: str) -> None:
-        self.listed_by = listed_by  # the command that lists them, for the message
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, int):
-            return value
-        text = str(value).strip(" \t\n")
-        # ASCII digits only (int() would take "1_0" and Arabic-Indic digits too); the
-        # length check comes first, as int() refuses more than 4300 digits by raising.
-        if text.isascii() and text.isdigit() and len(text) <= 19 and 1 <= int(text) <= MAX_ID:
-            return int(text)
-        self.fail(
-            f"{value!r} is not an id: ids are whole numbers from 1 to {MAX_ID};"
-            f" `{self.listed_by}` lists them",
-            param,
-            ctx,
-        )
 
 
 @click.group(cls=MonitorGroup)
@@ -147,65 +97,6 @@ def open_store(config: Config) -> Store:
     from monitor.stories.keep import StoryKeeper
 
     return Store(config.database, alerts=plans(config), stories=StoryKeeper(config.watches))
-
-
-@cli.command("check-config")
-@click.pass_context
-def check_config(ctx: click.Context) -> None:
-    """Validate the config and every watch file; list every problem at once.
-
-    Example: monitor --config config/monitor.toml check-config
-    """
-    config = config_of(ctx)
-    problems = folder_problems(config)
-    if problems:
-        raise ConfigError(problems)
-    enabled = len(config.enabled_feeds)
-    click.echo(
-        f"{config.path}: ok: {len(config.feeds)} feeds ({enabled} enabled), "
-        f"{len(config.watches)} watches ({', '.join(w.name for w in config.watches)}), "
-        f"database {config.database}"
-    )
-
-
-def folder_problems(config: Config) -> list[str]:
-    """The folders monitor writes into that it could not: the database's, the Maildir's.
-
-    Each must exist or be creatable, and be writable (SQLite writes its -wal and -shm
-    files beside the database). Nothing is created: this only looks.
-    """
-    from monitor.alert import maildir_path
-
-    problems: list[str] = []
-    database = config.database
-    if database.is_dir():
-        problems.append(f"{config.path}: database: {database} is a folder, not a database file")
-    elif problem := folder_problem(database.parent):
-        problems.append(f"{config.path}: database: {problem}")
-    elif database.exists() and not os.access(database, os.W_OK):
-        problems.append(f"{config.path}: database: cannot write {database}: permission denied")
-    # Alerts go to the Maildir only without SMTP. The default one sits beside the
-    # database, whose folder's problem is then already reported.
-    uses_maildir = not config["email.smtp_host"] and (config["email.maildir"] or not problems)
-    if uses_maildir and (problem := folder_problem(Path(maildir_path(config)))):
-        problems.append(f"{config.path}: email.maildir: {problem}")
-    return problems
-
-
-def folder_problem(folder: Path) -> str | None:
-    """Why ``folder`` cannot be written into (nor created), or None when it can."""
-    existing = folder
-    # lexists: a dangling symlink is in the way too; a folder that may not be searched
-    # reads as absent, and its parent then as not writable.
-    while not os.path.lexists(existing):
-        existing = existing.parent
-    if not existing.is_dir():
-        return f"cannot create the folder {folder}: {existing} is not a folder"
-    if not os.access(existing, os.W_OK | os.X_OK):
-        if existing == folder:
-            return f"cannot write into the folder {folder}: permission denied"
-        return f"cannot create the folder {folder}: {existing} is not writable"
-    return None
 
 
 @cli.command()
@@ -587,6 +478,6 @@ def main() -> None:
     cli(prog_name="monitor")
 
 
-# The service commands (outbox, test-email, health, db) and the story commands (stories,
-# story, figures) live in modules of their own.
+# The service commands (check-config, outbox, test-email, health, db) and the story
+# commands (stories, story, figures) live in modules of their own.
 from monitor import cli_service, cli_stories  # noqa: E402, F401

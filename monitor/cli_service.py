@@ -1,10 +1,12 @@
-"""Commands for running monitor as a service: the alert outbox, test-email, health, db.
+"""Commands for running monitor as a service: check-config, the alert outbox, test-email,
+health, db.
 
 They register on the ``cli`` group of ``monitor.cli``, which imports this module.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -12,9 +14,70 @@ from pathlib import Path
 import click
 
 from monitor import render
-from monitor.cli import RowId, cli, config_of, open_store
-from monitor.errors import StoreError
+from monitor.cli import cli, config_of, open_store
+from monitor.cli_params import RowId
+from monitor.config import Config
+from monitor.errors import ConfigError, StoreError
 from monitor.pipeline import utcnow
+
+
+@cli.command("check-config")
+@click.pass_context
+def check_config(ctx: click.Context) -> None:
+    """Validate the config and every watch file; list every problem at once.
+
+    Example: monitor --config config/monitor.toml check-config
+    """
+    config = config_of(ctx)
+    problems = folder_problems(config)
+    if problems:
+        raise ConfigError(problems)
+    enabled = len(config.enabled_feeds)
+    click.echo(
+        f"{config.path}: ok: {len(config.feeds)} feeds ({enabled} enabled), "
+        f"{len(config.watches)} watches ({', '.join(w.name for w in config.watches)}), "
+        f"database {config.database}"
+    )
+
+
+def folder_problems(config: Config) -> list[str]:
+    """The folders monitor writes into that it could not: the database's, the Maildir's.
+
+    Each must exist or be creatable, and be writable (SQLite writes its -wal and -shm
+    files beside the database). Nothing is created: this only looks.
+    """
+    from monitor.alert import maildir_path
+
+    problems: list[str] = []
+    database = config.database
+    if database.is_dir():
+        problems.append(f"{config.path}: database: {database} is a folder, not a database file")
+    elif problem := folder_problem(database.parent):
+        problems.append(f"{config.path}: database: {problem}")
+    elif database.exists() and not os.access(database, os.W_OK):
+        problems.append(f"{config.path}: database: cannot write {database}: permission denied")
+    # Alerts go to the Maildir only without SMTP. The default one sits beside the
+    # database, whose folder's problem is then already reported.
+    uses_maildir = not config["email.smtp_host"] and (config["email.maildir"] or not problems)
+    if uses_maildir and (problem := folder_problem(Path(maildir_path(config)))):
+        problems.append(f"{config.path}: email.maildir: {problem}")
+    return problems
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot be written into (nor created), or None when it can."""
+    existing = folder
+    # lexists: a dangling symlink is in the way too; a folder that may not be searched
+    # reads as absent, and its parent then as not writable.
+    while not os.path.lexists(existing):
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"cannot create the folder {folder}: {existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        if existing == folder:
+            return f"cannot write into the folder {folder}: permission denied"
+        return f"cannot create the folder {folder}: {existing} is not writable"
+    return None
 
 
 @cli.group(invoke_without_command=True)

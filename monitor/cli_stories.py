@@ -8,7 +8,8 @@ from datetime import timedelta
 import click
 
 from monitor import render
-from monitor.cli import Duration, RowId, cli, config_of, cutoff, open_store
+from monitor.cli import cli, config_of, open_store
+from monitor.cli_params import Duration, RowId, cutoff
 from monitor.pipeline import utcnow
 from monitor.stories.review import FigureFilter, find_figures, find_stories, get_story
 

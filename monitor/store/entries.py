@@ -1,0 +1,267 @@
+"""Feeds and entries: the feeds table kept in line with the config, each feed's fetch
+state, what one poll found (``record_poll``), and the stored entries a rescan reads again.
+
+    record_poll: each entry -> new | known | renamed -> its new hits (``hits``)
+                 -> the feed's state -> a fetch_log row, in one transaction
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlite_utils import Database
+
+from monitor.errors import StoreError
+from monitor.records import Entry, FeedConfig, FeedState, FetchResult, ParsedFeed
+from monitor.store.base import from_iso, iso
+from monitor.store.hits import HitsMixin
+
+#: How far back an entry's text identifies it when its id and link are new (see
+#: ``fingerprint``): a feed that renames its items on every request keeps them.
+SAME_TEXT_WINDOW = timedelta(days=7)
+#: Polls in a row in which every entry came back under a new id before the feed's ids
+#: are called unstable (once, as a warning).
+UNSTABLE_AFTER = 3
+
+
+def fingerprint(title: str, summary: str) -> str:
+    """An entry's text as a short hash: the same title and summary, the same fingerprint."""
+    return hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What ``Store.record_poll`` wrote: counts for the summary, and warnings for the log."""
+
+    new_entries: int
+    new_hits: int
+    warnings: tuple[str, ...] = ()
+
+
+class EntriesMixin(HitsMixin):
+    """The feeds and entries of ``Store``; built on ``HitsMixin``, as a poll's new entries
+    bring their hits."""
+
+    # -- feeds ------------------------------------------------------------------------
+
+    def sync_feeds(self, feeds: list[FeedConfig]) -> None:
+        """Make the feeds table agree with the config (by name); fetch state is kept.
+
+        Writes only when something differs, so a command on an unchanged config (every
+        `monitor poll`) starts even when the database cannot be written just now."""
+        wanted = {(f.name, f.url, f.outlet, f.language, int(f.enabled)) for f in feeds}
+        stored = {
+            tuple(row)
+            for row in self.conn.execute(
+                "SELECT name, url, outlet, language, enabled FROM feeds WHERE enabled = 1"
+                " OR name IN (SELECT value FROM json_each(?))",
+                [json.dumps([f.name for f in feeds])],
+            )
+        }
+        if stored == wanted:
+            return
+        with self.write() as db:
+            # Plain SQL: sqlite-utils' upsert probes the database by creating a table, and
+            # when that fails (a full disk) it falls back to INSERT OR IGNORE, which drops
+            # rows with NOT NULL columns without a word.
+            db.conn.executemany(
+                "INSERT INTO feeds (name, url, outlet, language, enabled) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET url = excluded.url, outlet = excluded.outlet,"
+                " language = excluded.language, enabled = excluded.enabled",
+                sorted(wanted),
+            )
+            names = [f.name for f in feeds]
+            db.execute(
+                f"UPDATE feeds SET enabled = 0 WHERE name NOT IN ({','.join('?' * len(names))})",
+                names,
+            )
+
+    def feed_id(self, name: str) -> int:
+        row = self.conn.execute("SELECT id FROM feeds WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise StoreError(f"no feed named {name!r} in the database")
+        return int(row[0])
+
+    def feed_state(self, name: str) -> FeedState:
+        row = self.conn.execute(
+            "SELECT etag, last_modified, failures, next_attempt_at FROM feeds WHERE name = ?",
+            [name],
+        ).fetchone()
+        if row is None:
+            return FeedState()
+        return FeedState(row[0], row[1], row[2] or 0, from_iso(row[3]))
+
+    # -- one poll -----------------------------------------------------------------------
+
+    def record_poll(
+        self,
+        feed: FeedConfig,
+        fetched: FetchResult,
+        parsed: ParsedFeed | None,
+        *,
+        error: str | None,
+        next_attempt_at: datetime,
+        now: datetime,
+    ) -> Recorded:
+        """Store what one poll found, the feed's new state and a fetch-log row, atomically.
+
+        An entry is new when this database has never seen its key or its link for the
+        same outlet, whatever its published date, nor (within ``SAME_TEXT_WINDOW``) its
+        title and summary: a feed whose guids change on every request does not turn one
+        item into a new entry, hit and alert per poll.
+        """
+        new_entries = new_hits = renamed = 0
+        warnings: tuple[str, ...] = ()
+        entries = parsed.entries if parsed else ()
+        with self.write() as db:
+            feed_id = self.feed_id(feed.name)
+            for entry, matches in entries:
+                entry_id, how = self._upsert_entry(db, feed_id, feed.outlet, entry, now)
+                new_entries += how == "new"
+                renamed += how == "renamed"
+                new_hits += self._insert_hits(db, entry_id, matches, now, entry, feed.outlet)
+            if entries:
+                warnings = self._track_renames(db, feed, feed_id, renamed == len(entries), now)
+            state: dict[str, Any] = {
+                "last_fetch_at": iso(now),
+                "next_attempt_at": iso(next_attempt_at),
+            }
+            if error is None:
+                state.update(last_success_at=iso(now), failures=0)
+                if fetched.status == "ok":
+                    state.update(etag=fetched.etag, last_modified=fetched.last_modified)
+                if parsed and parsed.title:
+                    state["title"] = parsed.title
+            else:
+                state.update(last_error=error, last_error_at=iso(now))
+                db.execute("UPDATE feeds SET failures = failures + 1 WHERE id = ?", [feed_id])
+            if fetched.permanent_redirect:
+                state["permanent_redirect"] = fetched.permanent_redirect
+            columns = ", ".join(f"{key} = ?" for key in state)
+            db.execute(f"UPDATE feeds SET {columns} WHERE id = ?", [*state.values(), feed_id])
+            db.execute(
+                "INSERT INTO fetch_log (feed_id, at, status, http_status, bytes, elapsed_ms,"
+                " new_entries, new_hits, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    feed_id,
+                    iso(now),
+                    "error" if error else fetched.status,
+                    fetched.http_status,
+                    len(fetched.body),
+                    round(fetched.elapsed * 1000),
+                    new_entries,
+                    new_hits,
+                    error,
+                ],
+            )
+        return Recorded(new_entries, new_hits, warnings)
+
+    def _track_renames(
+        self, db: Database, feed: FeedConfig, feed_id: int, all_renamed: bool, now: datetime
+    ) -> tuple[str, ...]:
+        """Count polls in a row where every entry came back under a new id; warn once."""
+        if not all_renamed:
+            db.execute(
+                "UPDATE feeds SET renamed_polls = 0, ids_unstable_since = NULL"
+                " WHERE id = ? AND (renamed_polls != 0 OR ids_unstable_since IS NOT NULL)",
+                [feed_id],
+            )
+            return ()
+        row = db.execute(
+            "UPDATE feeds SET renamed_polls = coalesce(renamed_polls, 0) + 1 WHERE id = ?"
+            " RETURNING renamed_polls, ids_unstable_since",
+            [feed_id],
+        ).fetchone()
+        if row[0] < UNSTABLE_AFTER or row[1] is not None:
+            return ()
+        db.execute("UPDATE feeds SET ids_unstable_since = ? WHERE id = ?", [iso(now), feed_id])
+        return (
+            f"every entry came back under a new id on {row[0]} polls in a row: the feed's"
+            " ids are not stable, so its entries are recognised by title and summary",
+        )
+
+    def _upsert_entry(
+        self, db: Database, feed_id: int, outlet: str, entry: Entry, now: datetime
+    ) -> tuple[int, str]:
+        """Insert or update one entry; says whether it was ``new``, ``known`` by its key
+        or link, or ``renamed``: known only by its text, under an id never seen before."""
+        # Plain SQL here: this runs once per entry of every changed feed, and the
+        # table-level helpers introspect the schema on each call (measured in bench/).
+        text = fingerprint(entry.title, entry.summary)
+        row = db.execute(
+            "SELECT id, title, summary FROM entries WHERE outlet = ? AND (key = ? OR url = ?)",
+            [outlet, entry.key, entry.url],
+        ).fetchone()
+        how = "known"
+        if row is None:
+            row = db.execute(
+                "SELECT id, title, summary FROM entries WHERE outlet = ? AND fingerprint = ?"
+                " AND first_seen_at >= ? ORDER BY id DESC LIMIT 1",
+                [outlet, text, iso(now - SAME_TEXT_WINDOW)],
+            ).fetchone()
+            how = "renamed"
+        if row is not None:
+            if (row[1], row[2]) != (entry.title, entry.summary):
+                db.execute(
+                    "UPDATE entries SET title = ?, summary = ?, fingerprint = ?, updated_at = ?"
+                    " WHERE id = ?",
+                    [entry.title, entry.summary, text, iso(now), row[0]],
+                )
+            return int(row[0]), how
+        cursor = db.execute(
+            "INSERT INTO entries (feed_id, outlet, key, url, guid, title, summary, content,"
+            " language, published, first_seen_at, fingerprint)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                feed_id,
+                outlet,
+                entry.key,
+                entry.url,
+                entry.guid,
+                entry.title,
+                entry.summary,
+                entry.content or None,
+                entry.language,
+                iso(entry.published),
+                iso(now),
+                text,
+            ],
+        )
+        return int(cast(int, cursor.lastrowid)), "new"
+
+    # -- rescan -------------------------------------------------------------------------
+
+    def stored_entries(
+        self, since: datetime | None, batch: int = 500
+    ) -> Iterator[list[tuple[int, Entry]]]:
+        """Stored entries first seen since ``since``, oldest first, in batches."""
+        sql = (
+            "SELECT id, key, url, title, summary, published, language, guid FROM entries"
+            " WHERE first_seen_at >= ? ORDER BY id"
+        )
+        cursor = self.conn.execute(sql, [iso(since) or ""])
+        while rows := cursor.fetchmany(batch):
+            yield [(r[0], Entry(r[1], r[2], r[3], r[4], from_iso(r[5]), r[6], r[7])) for r in rows]
+
+    # -- reading ------------------------------------------------------------------------
+
+    def feeds_health(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                """
+                SELECT feeds.name, feeds.url, feeds.enabled, feeds.last_success_at,
+                       feeds.last_error, feeds.last_error_at, feeds.failures,
+                       feeds.next_attempt_at, feeds.permanent_redirect, feeds.dead_reason,
+                       feeds.dead_since,
+                       (SELECT count(*) FROM entries WHERE entries.feed_id = feeds.id) AS entries,
+                       (SELECT count(*) FROM hits JOIN entries ON entries.id = hits.entry_id
+                         WHERE entries.feed_id = feeds.id) AS hits
+                FROM feeds ORDER BY feeds.name
+                """
+            )
+        )

@@ -1,0 +1,153 @@
+"""Hits: new hits with their alerts queued (the outbox) and their story, rescans that
+mark hits as matching or no longer matching, and reading hits (``HIT_SELECT``, ``hit_row``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlite_utils import Database
+
+from monitor.records import Entry, Match
+from monitor.store.base import StoreBase, iso
+
+
+@dataclass(frozen=True)
+class AlertPlan:
+    """What a new hit of one watch queues: alert kinds (immediate, digest) and recipients.
+
+    ``per`` "story": with stories, only a hit that starts a story or brings a new figure
+    queues the immediate alert; the story's other articles wait for the digest."""
+
+    kinds: tuple[str, ...]
+    recipients: tuple[str, ...]
+    per: str = "story"
+
+    def for_hit(self, news: bool | None) -> tuple[str, ...]:
+        """The kinds for a hit; ``news`` is None when the watch keeps no stories."""
+        if news is None or news or self.per == "article" or not self.kinds:
+            return self.kinds
+        return ("digest",)
+
+
+class HitsMixin(StoreBase):
+    """The hits of ``Store``: inserted with their alerts, rescanned, read."""
+
+    def _insert_hits(
+        self,
+        db: Database,
+        entry_id: int,
+        matches: tuple[Match, ...],
+        now: datetime,
+        entry: Entry | None = None,
+        outlet: str = "",
+    ) -> int:
+        """New hits, each placed in its story and with its alerts queued, in the same
+        transaction (the outbox). Without ``entry`` (a rescan) stories are left to
+        ``rebuild_stories``."""
+        added = 0
+        for match in matches:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO hits (watch, entry_id, score, matched, terms, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [match.watch, entry_id, match.score, *_match_json(match), iso(now)],
+            )
+            if not cursor.rowcount:
+                continue
+            added += 1
+            hit_id = int(cast(int, cursor.lastrowid))
+            placed = None
+            if entry is not None and self.stories and self.stories.handles(match.watch):
+                placed = self.stories.place(db.conn, hit_id, match.watch, entry, outlet, now)
+            plan = self.alerts.get(match.watch)
+            if plan is None:
+                continue
+            reason = "article" if placed is None else placed.reason
+            for kind in plan.for_hit(None if placed is None else placed.news):
+                db.execute(
+                    "INSERT OR IGNORE INTO alerts (hit_id, kind, state, recipients, created_at,"
+                    " story_id, reason) VALUES (?, ?, 'pending', ?, ?, ?, ?)",
+                    [
+                        hit_id,
+                        kind,
+                        json.dumps(list(plan.recipients)),
+                        iso(now),
+                        placed.story_id if placed else None,
+                        reason,
+                    ],
+                )
+        return added
+
+    # -- rescan -------------------------------------------------------------------------
+
+    def apply_rescan(
+        self, watches: list[str], results: list[tuple[int, tuple[Match, ...]]], now: datetime
+    ) -> dict[str, int]:
+        """Record what re-running ``watches`` over stored entries found, in one transaction.
+
+        New matches become new hits; a hit that no longer matches is kept, marked
+        ``still_matches = 0``, never deleted; one that matches again is marked back.
+        """
+        counts = {"new": 0, "unmatched": 0, "rematched": 0}
+        with self.write() as db:
+            for entry_id, matches in results:
+                counts["new"] += self._insert_hits(db, entry_id, matches, now)
+                matched = {m.watch: m for m in matches}
+                for watch in watches:
+                    row = db.execute(
+                        "SELECT id, still_matches FROM hits WHERE watch = ? AND entry_id = ?",
+                        [watch, entry_id],
+                    ).fetchone()
+                    if row is None:
+                        continue
+                    match = matched.get(watch)
+                    if match is None:
+                        if row[1]:
+                            db.execute("UPDATE hits SET still_matches = 0 WHERE id = ?", [row[0]])
+                            counts["unmatched"] += 1
+                        continue
+                    counts["rematched"] += not row[1]
+                    db.execute(
+                        "UPDATE hits SET still_matches = 1, score = ?, matched = ?, terms = ?"
+                        " WHERE id = ?",
+                        [match.score, *_match_json(match), row[0]],
+                    )
+        return counts
+
+    # -- reading ------------------------------------------------------------------------
+
+    def hit(self, hit_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query(HIT_SELECT + " WHERE hits.id = ?", [hit_id]))
+        return hit_row(rows[0]) if rows else None
+
+
+HIT_SELECT = """
+SELECT hits.id, hits.watch, feeds.name AS feed, entries.outlet, entries.title, entries.url,
+       entries.published, entries.summary, entries.content, entries.language, hits.matched,
+       hits.terms,
+       hits.score, hits.created_at, hits.status, hits.note, hits.marked_at,
+       hits.still_matches, entries.first_seen_at, entries.key AS entry_key,
+       hits.story_id AS story
+FROM hits
+JOIN entries ON entries.id = hits.entry_id
+JOIN feeds ON feeds.id = entries.feed_id
+"""
+
+
+def _match_json(match: Match) -> tuple[str, str]:
+    """The ``matched`` and ``terms`` columns of a hit."""
+    return (
+        json.dumps(match.matched, ensure_ascii=False),
+        json.dumps([t.__dict__ for t in match.terms], ensure_ascii=False),
+    )
+
+
+def hit_row(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    row["matched"] = json.loads(row["matched"] or "[]")
+    row["terms"] = json.loads(row["terms"] or "[]")
+    row["still_matches"] = bool(row["still_matches"])
+    return row
