@@ -57,6 +57,7 @@ PART_OF = {
         "de las",
     )
 }
+NOUN_FIRST = {"ko", "ja", "zh"}  # headlines write the kind before the count: 사망 300명
 WHOLE_OF = {tuple(p.split()) for p in ("가운데", "중", "중에서", "중에", "のうち", "うち")}
 REACH = 6  # words between a count and the word that says what it counts
 UNIT_REACH = 3  # words between a count and the word for people after it
@@ -99,7 +100,7 @@ class FigureReader:
         folded = fold(sentence)
         spans = [_words(sentence, n) for n in numbers]
         wholes = _wholes(folded.split(), spans)
-        kinds = self._bind(folded, spans, wholes)
+        kinds = self._bind(folded, spans, wholes, language)
         units = [first for first, _last, _label in self._units.find(folded)]
         sources = self._sources.find(folded)
         figures = []
@@ -128,7 +129,11 @@ class FigureReader:
         return figures
 
     def _bind(
-        self, folded: str, spans: list[tuple[int, int]], wholes: dict[int, int]
+        self,
+        folded: str,
+        spans: list[tuple[int, int]],
+        wholes: dict[int, int],
+        language: str | None = None,
     ) -> dict[int, str]:
         """Kind words to counts, one to one, nearest pairs first: in "100 soldiers
         killed, 1,000 wounded" each count gets its own word. A word inside a longer one
@@ -145,8 +150,20 @@ class FigureReader:
                 min(spans[part][0], spans[whole][0]),
                 max(spans[part][1], spans[whole][1]),
             )
+        # At equal distance the count written first chooses first, and it takes the word
+        # on the side its language prefers: after the count in "300 killed", "300 Tote";
+        # before it in "사망 300명", "死者600人" (Korean writes "100명 사망" too, so the
+        # next count then takes the word after it).
+        before_wins = language in NOUN_FIRST
         pairs = sorted(
-            (_distance((first, last), span), first < span[0], self._order[kind], w, n)
+            (
+                _distance((first, last), span),
+                n,
+                (first < span[0]) != before_wins,
+                self._order[kind],
+                w,
+                n,
+            )
             for w, (first, last, kind) in enumerate(words)
             for n, span in enumerate(reach)
             if n not in wholes
