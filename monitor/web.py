@@ -291,7 +291,9 @@ def create_app(config: Config, host: str = "127.0.0.1") -> Starlette:
     if user and password:
         middleware.append(Middleware(BasicAuth, user=user, password=password))
     routes = [
-        *web_stories.routes(db, page, parse_whole),
+        *web_stories.routes(
+            db, page, parse_whole, lambda r, token: _check_forgery(r, token, csrf, public)
+        ),
         Route("/hits", hits),
         Route("/hits/{hit_id}", hit),
         Route("/hits/{hit_id}/mark", triage, methods=["POST"]),

@@ -5,31 +5,46 @@ figure timeline, and every figure with filters and exports.
     GET  /stories/{id}       one story: figures over time by kind and source, articles
                              by language with why each joined
     GET  /figures            every figure: kind, source, story filters; ?format=csv|json
+    POST /stories/{id}/mark  triage the story and all its hits (CSRF-checked by the app)
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from monitor import render
 from monitor.chart import figure_timeline_json
 from monitor.export import figure_text
+from monitor.review import MARKS
 from monitor.store import Store
-from monitor.stories.review import FigureFilter, find_figures, find_stories, get_story
+from monitor.stories.review import (
+    FigureFilter,
+    find_figures,
+    find_stories,
+    get_story,
+    mark_story,
+)
 
 PAGE = 100  # stories and figures shown on one page
 Page = Callable[..., Response]
 
 
-def routes(db: Callable[[], Store], page: Page, whole: Callable[..., int]) -> list[Route]:
-    """The story routes, drawing with the app's ``page`` and parsing with its ``whole``."""
+def routes(
+    db: Callable[[], Store],
+    page: Page,
+    whole: Callable[..., int],
+    check: Callable[[Request, str], None],
+) -> list[Route]:
+    """The story routes, drawing with the app's ``page``, parsing with its ``whole`` and
+    refusing forged forms with its ``check`` (request, the form's token)."""
 
     async def stories(request: Request) -> Response:
         watch = request.query_params.get("watch") or None
@@ -38,12 +53,27 @@ def routes(db: Callable[[], Store], page: Page, whole: Callable[..., int]) -> li
             row["figure_line"] = render.story_figures(row["figures"], 4)
         return page(request, "web/stories.html", {"page": "stories", "rows": rows})
 
-    async def story(request: Request) -> Response:
+    def story_id_of(request: Request) -> int:
         raw = request.path_params["story_id"]
         try:
-            story_id = whole(raw, "story", 1, 2**63 - 1)
+            return whole(raw, "story", 1, 2**63 - 1)
         except HTTPException:
             raise HTTPException(404, f"There is no story number {raw[:40]!r}.") from None
+
+    async def triage(request: Request) -> Response:
+        form = await request.form()
+        token, status = form.get("csrf"), form.get("status")
+        check(request, token if isinstance(token, str) else "")
+        story_id = story_id_of(request)
+        if status not in MARKS:
+            raise HTTPException(400, f"status must be one of {', '.join(MARKS)}.")
+        if mark_story(db(), story_id, str(status), datetime.now(UTC)) < 0:
+            raise HTTPException(404, f"There is no story number {story_id}.")
+        back = "/" if form.get("next") != "story" else f"/stories/{story_id}"
+        return RedirectResponse(f"{back}#story-{story_id}" if back == "/" else back, 303)
+
+    async def story(request: Request) -> Response:
+        story_id = story_id_of(request)
         found = get_story(db(), story_id)
         if found is None:
             raise HTTPException(404, f"There is no story number {story_id}.")
@@ -109,5 +139,6 @@ def routes(db: Callable[[], Store], page: Page, whole: Callable[..., int]) -> li
     return [
         Route("/", stories),
         Route("/stories/{story_id}", story),
+        Route("/stories/{story_id}/mark", triage, methods=["POST"]),
         Route("/figures", figures),
     ]

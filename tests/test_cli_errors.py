@@ -23,7 +23,8 @@ from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from monitor.cli import MAX_ID, Duration, RowId, cli, cutoff
+from monitor.cli import cli
+from monitor.cli_params import MAX_ID, Duration, RowId, cutoff
 from monitor.cli_service import folder_problem
 from tests.conftest import FIXTURE_FEEDS, WATCHES, FeedServer, write_config
 

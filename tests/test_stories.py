@@ -4,6 +4,7 @@ decision, and the whole path through a real poll (issue 10)."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -286,6 +287,18 @@ def test_the_review_page_opens_on_stories_with_their_figures(coverage: Path) -> 
         assert client.get("/stories/x").status_code == 404
         assert client.get("/figures", params={"format": "pdf"}).status_code == 400
         assert client.get("/hits").status_code == 200
+        # Triage a whole story: the story and every one of its hits.
+        token = re.search(r'name="csrf" value="([^"]+)"', front)
+        assert token is not None
+        forged = client.post(f"/stories/{jcs['id']}/mark", data={"status": "relevant"})
+        assert forged.status_code == 403
+        done = client.post(
+            f"/stories/{jcs['id']}/mark",
+            data={"status": "relevant", "csrf": token.group(1), "next": "list"},
+        )
+        assert done.status_code == 303 and done.headers["location"] == f"/#story-{jcs['id']}"
+    hits = json.loads(invoke(coverage, "hits", "--json", "--status", "relevant"))
+    assert sorted(h["id"] for h in hits) == sorted(jcs["hits"])
 
 
 @pytest.mark.parametrize(

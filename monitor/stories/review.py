@@ -111,3 +111,17 @@ def figures_by_hit(store: Store, hit_ids: list[int]) -> dict[int, list[dict[str,
         for row in store.db.query(sql + " ORDER BY figures.id", [chunk]):
             found.setdefault(row["hit_id"], []).append(row)
     return found
+
+
+def mark_story(store: Store, story_id: int, status: str, now: datetime) -> int:
+    """Triage a whole story: the story and every one of its hits get ``status``.
+    Returns the number of hits marked; -1 when there is no such story."""
+    with store.write() as db:
+        cursor = db.execute("UPDATE stories SET status = ? WHERE id = ?", [status, story_id])
+        if not cursor.rowcount:
+            return -1
+        marked = db.execute(
+            "UPDATE hits SET status = ?, marked_at = ? WHERE story_id = ?",
+            [status, iso(now), story_id],
+        )
+    return int(marked.rowcount)
