@@ -65,6 +65,7 @@ class AlertItem:
     figures: tuple[str, ...] = ()  # the story's figures so far, "additional 3,000 (JCS)"
     languages: tuple[str, ...] = ()
     outlets: tuple[str, ...] = ()
+    story_title: str | None = None
 
 
 def one_line(text: str, limit: int = 200) -> str:
@@ -181,7 +182,19 @@ def digest(
     for item in newest_first:
         watches.setdefault(item.watch, []).append(item)
     count = len(items)
-    stories = "1 new story" if count == 1 else f"{count} new stories"
+    known = {i.story_id for i in items if i.story_id}
+    if known:  # with stories: articles grouped under the story they belong to
+        articles = "1 new article" if count == 1 else f"{count} new articles"
+        stories = f"{articles} in {len(known) + sum(1 for i in items if not i.story_id)}"
+        stories += " story" if stories.endswith(" 1") else " stories"
+        for watch, group in watches.items():
+            first: dict[int | None, datetime] = {}
+            for item in group:
+                first.setdefault(item.story_id, item.published or now)
+            group.sort(key=lambda i: (first[i.story_id], i.story_id or 0, i.published or now))
+            watches[watch] = group
+    else:
+        stories = "1 new story" if count == 1 else f"{count} new stories"
     msg = _base(sender, items[0].recipients, f"{prefix} digest: {stories}", now)
     ids = ",".join(str(i.alert_id) for i in sorted(items, key=lambda i: i.alert_id))
     msg["Message-ID"] = f"<digest.{hashlib.sha1(ids.encode()).hexdigest()[:20]}@{domain}>"
@@ -193,6 +206,8 @@ def digest(
             watch,
             [
                 {
+                    "story": one_line(i.story_title, 300) if i.story_title else None,
+                    "story_id": i.story_id,
                     "title": one_line(i.title, 1000),
                     "outlet": i.outlet,
                     "published": _local(i.published, tz),

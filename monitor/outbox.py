@@ -217,7 +217,7 @@ def story_facts(store: Store, story_id: int | None) -> dict[str, Any]:
     if not story_id:
         return {}
     found = store.conn.execute(
-        "SELECT languages, outlets FROM stories WHERE id = ?", [story_id]
+        "SELECT languages, outlets, title FROM stories WHERE id = ?", [story_id]
     ).fetchone()
     if found is None:
         return {}
@@ -231,4 +231,5 @@ def story_facts(store: Store, story_id: int | None) -> dict[str, Any]:
         "figures": tuple(dict.fromkeys(figure_text(f) for f in figures)),
         "languages": tuple(json.loads(found[0] or "[]")),
         "outlets": tuple(json.loads(found[1] or "[]")),
+        "story_title": found[2],
     }

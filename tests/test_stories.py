@@ -344,3 +344,22 @@ def test_the_demo_replays_its_day_into_stories_and_alerts(tmp_path: Path) -> Non
 
     mails = mailbox.Maildir(config.parent / "maildir", create=False)
     assert len(stories) <= len(mails) < len(hits)
+    # The target on a replay: every event that became hits is mailed at least
+    # once, and at most 2.5 emails per event on average.
+    expected = json.loads((ROOT / "tests" / "feeds" / "day" / "expected.json").read_text())
+    event_of = {
+        item: event["id"]
+        for group in ("stories", "one_offs")
+        for event in expected[group]
+        for item in event["items"]
+    }
+    with sqlite3.connect(config.parent / "monitor.db") as db:
+        rows = db.execute(
+            "SELECT feeds.name, entries.guid, alerts.kind FROM hits"
+            " JOIN entries ON entries.id = hits.entry_id JOIN feeds ON feeds.id = entries.feed_id"
+            " LEFT JOIN alerts ON alerts.hit_id = hits.id AND alerts.kind = 'immediate'"
+        ).fetchall()
+    found = {event_of.get(f"{feed.replace('-', '_')}.xml#{guid}") for feed, guid, _k in rows}
+    mailed = {event_of.get(f"{feed.replace('-', '_')}.xml#{guid}") for feed, guid, k in rows if k}
+    assert found - {None} == mailed - {None}
+    assert sum(1 for *_x, k in rows if k) / len(set(event_of.values())) <= 2.5
