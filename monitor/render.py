@@ -275,6 +275,8 @@ def story_detail(story: dict[str, Any], tz: ZoneInfo) -> str:
         f"{len(story['hits'])} articles in {', '.join(story['languages'])} from "
         + ", ".join(story["outlets"]),
     ]
+    if story.get("follows"):
+        lines.append(f"A later development of story {story['follows']}")
     if story["figures"]:
         lines += ["", "Figures:"]
         for figure in sorted(story["figures"], key=lambda f: f["reported_at"]):

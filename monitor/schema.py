@@ -278,3 +278,9 @@ def m006_stories(db: Database) -> None:
     _table(db, "figures").create_index(["reported_at"])
     _table(db, "alerts").add_column("story_id", int)
     _table(db, "alerts").add_column("reason", str)  # new story, new figure, or article
+
+
+@MIGRATIONS()
+def m007_story_links(db: Database) -> None:
+    """A story that is a later development of an earlier one says which (``follows``)."""
+    _table(db, "stories").add_column("follows", int)

@@ -123,11 +123,15 @@ def routes(
         ]
         for row in rows:
             row["text"] = figure_text(row)
+        # Who said what when, across stories: the casualty estimates rising over months.
+        points = sorted(rows, key=lambda r: r["reported_at"])
+        chart = figure_timeline_json(points, "Reported figures over time") if points else ""
         return page(
             request,
             "web/figures.html",
             {
                 "page": "figures",
+                "chart": chart.replace("</", "<\\/"),
                 "rows": rows,
                 "f": filters,
                 "kinds": kinds,

@@ -114,6 +114,7 @@ def test_migrations_are_recorded_and_not_run_twice(tmp_path: Path) -> None:
         "m004_operations",
         "m005_identity",
         "m006_stories",
+        "m007_story_links",
     ]
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -363,3 +363,34 @@ def test_the_demo_replays_its_day_into_stories_and_alerts(tmp_path: Path) -> Non
     mailed = {event_of.get(f"{feed.replace('-', '_')}.xml#{guid}") for feed, guid, k in rows if k}
     assert found - {None} == mailed - {None}
     assert sum(1 for *_x, k in rows if k) / len(set(event_of.values())) <= 2.5
+
+
+def test_a_new_briefing_weeks_later_is_a_new_story_that_follows_the_first(
+    tmp_path: Path,
+) -> None:
+    from monitor.records import Entry, FeedConfig, FetchResult, Match, ParsedFeed, TermHit
+    from monitor.store import Store
+    from monitor.stories.keep import StoryKeeper
+    from monitor.stories.review import get_story
+
+    store = Store(tmp_path / "m.db", stories=StoryKeeper([WATCH]))
+    feed = FeedConfig("yna", "https://en.yna.co.kr/rss", timedelta(minutes=15), "yna")
+    store.sync_feeds([feed])
+    match = Match(WATCH.name, 5.0, (TermHit("north-korea", "n korea*", "title"),))
+
+    def poll(key: str, title: str, when: datetime) -> None:
+        entry = Entry(f"guid:{key}", f"https://en.yna.co.kr/{key}", title, "", when, "en", key)
+        parsed = ParsedFeed(((entry, (match,)),))
+        store.record_poll(
+            feed, FetchResult("ok"), parsed, error=None, next_attempt_at=when, now=when
+        )
+
+    poll("a", "N. Korea sent 3,000 more troops to Russia: JCS", NOW)
+    poll("b", "Unrelated: N. Korean soldiers seen in Kursk", NOW + timedelta(days=20))
+    poll("c", "N. Korea sent 5,000 more troops to Russia: JCS", NOW + timedelta(days=35))
+    stories = {r[0]: r[1] for r in store.conn.execute("SELECT id, follows FROM stories")}
+    assert len(stories) == 3
+    first, _other, later = sorted(stories)
+    assert stories[later] == first and stories[first] is None
+    found = get_story(store, later)
+    assert found is not None and found["follows"] == first

@@ -47,6 +47,9 @@ class Placement:
         return "new figure" if self.new_figures else "article"
 
 
+FOLLOW_BACK = timedelta(days=120)  # how far back a new story looks for the one it follows
+
+
 def _iso(when: datetime) -> str:
     return when.isoformat(timespec="seconds")
 
@@ -98,6 +101,10 @@ class StoryKeeper:
         )
         story.add(article, described.reported)
         story_id = self._save(conn, story, watch, entry, outlet, decision.story is None, now)
+        if decision.story is None and described.reported:
+            earlier = self._predecessor(conn, watch, when, spec.window, described.reported)
+            if earlier is not None:
+                conn.execute("UPDATE stories SET follows = ? WHERE id = ?", [earlier, story_id])
         if earliest and decision.story is not None:  # the headline of its first report
             conn.execute(
                 "UPDATE stories SET title = ? WHERE id = ?",
@@ -118,6 +125,28 @@ class StoryKeeper:
             ],
         )
         return Placement(story_id, decision.story is None, new_figures, reasons)
+
+    def _predecessor(
+        self,
+        conn: sqlite3.Connection,
+        watch: str,
+        when: datetime,
+        window: timedelta,
+        reported: dict[tuple[str, str], int],
+    ) -> int | None:
+        """The latest earlier story, closed within ``FOLLOW_BACK``, in which a source gave
+        a figure of a kind this new story gives again (a new briefing with new figures):
+        the development it follows."""
+        rows = conn.execute(
+            "SELECT id, state FROM stories WHERE watch = ? AND last_seen >= ? AND last_seen < ?"
+            " ORDER BY last_seen DESC",
+            [watch, _iso(when - FOLLOW_BACK), _iso(when - window)],
+        ).fetchall()
+        for story_id, raw in rows:
+            earlier = {(k, src) for k, src, _values in json.loads(raw or "{}").get("reported", [])}
+            if earlier & set(reported):
+                return int(story_id)
+        return None
 
     def _open(
         self, conn: sqlite3.Connection, watch: str, when: datetime, window: timedelta

@@ -14,7 +14,9 @@ from typing import Any
 
 from monitor.store import Store, iso
 
-STORY_COLUMNS = "id, watch, title, first_seen, last_seen, hits AS count, languages, outlets, status"
+STORY_COLUMNS = (
+    "id, watch, title, first_seen, last_seen, hits AS count, languages, outlets, status, follows"
+)
 FIGURE_SELECT = """
 SELECT figures.kind, figures.value, figures.low, figures.high, figures.qualifier,
        figures.source, figures.hit_id, figures.story_id, figures.sentence, figures.field,
