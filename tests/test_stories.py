@@ -394,3 +394,26 @@ def test_a_new_briefing_weeks_later_is_a_new_story_that_follows_the_first(
     assert stories[later] == first and stories[first] is None
     found = get_story(store, later)
     assert found is not None and found["follows"] == first
+
+
+def test_a_story_keeps_every_part_of_its_decision_state_in_the_database(
+    tmp_path: Path,
+) -> None:
+    """What the store saves of a story is what decisions read back: a placement from
+    the database decides as one in memory would."""
+    from dataclasses import fields
+
+    from monitor.stories.keep import _state, _story
+
+    story = story_of(JCS_3000, {("additional", "JCS"): 3000})
+    story.names = {"kursk"}
+    again = _story(
+        (
+            story.id,
+            story.first_seen.isoformat(),
+            story.last_seen.isoformat(),
+            json.dumps(_state(story)),
+        )
+    )
+    for part in fields(Story):
+        assert getattr(again, part.name) == getattr(story, part.name), part.name

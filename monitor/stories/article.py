@@ -6,6 +6,7 @@ kept for the life of a process: the lexicons compile once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,9 +54,39 @@ class Describer:
             sources=frozenset(sources),
             entities=frozenset(label for _a, _b, label in self.entities.find(text)),
             lead=next(iter(self.figures.sources(title)), None) if self.figures else None,
+            names=_names(f"{title} {summary}", text),
         )
         return Described(found, article)
 
 
 def _words(folded: str) -> frozenset[str]:
     return frozenset(w for w in folded.split() if len(w) >= _SHORT or not w.isascii())
+
+
+_CAPITALISED = re.compile(r"(?<![\w.])([A-Z][a-z]{2,}|[A-Z]{3,6})\b")
+
+
+def _names(text: str, folded: str) -> frozenset[str]:
+    """Capitalised words that do not start a sentence (Putin, Duda, BRICS, Kazan): names
+    the watch does not list, which Latin-script languages mostly write alike."""
+    found = set()
+    for match in _CAPITALISED.finditer(text):
+        before = text[: match.start()].rstrip()
+        if not before or before[-1] in ".!?:\"'«„“(—–-":
+            continue  # the first word of a sentence or a quote is capitalised anyway
+        found.add(match.group(1).lower())
+    return frozenset(found - _COMMON)
+
+
+# Capitalised in the middle of a sentence for other reasons: German nouns of the story,
+# weekdays, months, the watch's own countries.
+_COMMON = frozenset(
+    {
+        *("north", "south", "korea", "korean", "koreans", "russia", "russian", "ukraine"),
+        *("ukrainian", "seoul", "pyongyang", "moscow", "kyiv", "nordkorea", "nordkoreas"),
+        *("nordkoreanische", "russland", "soldaten", "truppen", "monday", "tuesday"),
+        *("wednesday", "thursday", "friday", "saturday", "sunday", "january", "february"),
+        *("march", "april", "june", "july", "august", "september", "october", "november"),
+        "december",
+    }
+)

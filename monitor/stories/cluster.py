@@ -26,6 +26,7 @@ SAME_WORDING = 0.5  # word overlap (Jaccard) of two texts in one language: wire 
 SIMILAR_TITLE = 0.4
 MAX_TEXTS = 12  # texts a story keeps for wording comparisons (its latest)
 CLOSE = timedelta(hours=12)
+NAMES_CAP = 0.5  # what shared capitalised names can add at most
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Article:
     sources: frozenset[str]
     entities: frozenset[str]
     lead: str | None = None  # the source its headline names ("...: NIS")
+    names: frozenset[str] = frozenset()  # capitalised words, folded: Putin, Duda, BRICS
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Story:
     entities: set[str] = field(default_factory=set)
     texts: list[tuple[str, frozenset[str], frozenset[str]]] = field(default_factory=list)
     lead: str | None = None  # the headline source of its first article that names one
+    names: set[str] = field(default_factory=set)
 
     @property
     def values(self) -> set[int]:
@@ -70,6 +73,7 @@ class Story:
         self.sources |= article.sources
         self.entities |= article.entities
         self.lead = self.lead or article.lead
+        self.names |= article.names
         self.texts = [*self.texts, (article.language, article.words, article.title_words)][
             -MAX_TEXTS:
         ]
@@ -101,9 +105,14 @@ def decide(
         return Decision(None, 0.0, ("no open story",))
     value_df = Counter(v for s in open_ for v in s.values)
     entity_df = Counter(e for s in open_ for e in s.entities)
+    name_df = Counter(n for s in open_ for n in s.names)
     best: Decision | None = None
     for story in open_:
         score, reasons = _score(article, story, value_df, entity_df, reported or {})
+        names = sorted(article.names & story.names)
+        if names:  # people and places the watch does not list, in Latin script
+            score += min(NAMES_CAP, sum(0.5 / name_df[n] for n in names))
+            reasons.append("both name " + ", ".join(n.title() for n in names[:4]))
         if best is None or score > best.score:
             best = Decision(story.id, round(score, 2), tuple(reasons))
     assert best is not None

@@ -216,6 +216,7 @@ def _state(story: Story) -> dict[str, object]:
         "entities": sorted(story.entities),
         "texts": [[lang, sorted(words), sorted(title)] for lang, words, title in story.texts],
         "lead": story.lead,
+        "names": sorted(story.names),
     }
 
 
@@ -232,4 +233,5 @@ def _story(row: tuple[int, str, str, str]) -> Story:
         entities=set(state.get("entities", [])),
         texts=[(lang, frozenset(w), frozenset(t)) for lang, w, t in state.get("texts", [])],
         lead=state.get("lead"),
+        names=set(state.get("names", [])),
     )
