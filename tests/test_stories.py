@@ -417,3 +417,19 @@ def test_a_story_keeps_every_part_of_its_decision_state_in_the_database(
     )
     for part in fields(Story):
         assert getattr(again, part.name) == getattr(story, part.name), part.name
+
+
+def test_needs_unit_counts_a_kind_only_beside_a_word_for_people() -> None:
+    from monitor.stories.spec import FigureSpec
+
+    spec = FigureSpec(
+        kinds=(("deployed", ("sent",)),),
+        units=("troop*",),
+        default_kind="deployed",
+        needs_unit=frozenset({"deployed"}),
+    )
+    reader = FigureReader(spec)
+    text = "North Korea sent 200 artillery systems and sent 3,000 troops"
+    assert {(f.kind, f.value) for f in reader.read(text, "", "", "en")} == {("deployed", 3000)}
+    loose = FigureReader(FigureSpec(spec.kinds, (), spec.units, spec.default_kind))
+    assert {f.value for f in loose.read(text, "", "", "en")} == {200, 3000}

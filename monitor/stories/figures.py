@@ -111,6 +111,8 @@ class FigureReader:
             # "4,000 of the 11,000 were killed": the 11,000 are the ones who were sent
             if index in wholes or (kind is None and near_unit):
                 kind = self.spec.default_kind
+            if kind in self.spec.needs_unit and not near_unit and index not in wholes:
+                continue  # "sent 200 artillery systems": sent, but not people
             if kind is None:
                 continue
             source = _nearest(sources, span) or fallback
@@ -141,7 +143,8 @@ class FigureReader:
         does not count on its own. At equal distance a word after the count wins, then
         the kind written first."""
         words = _outermost(self._kinds.find(folded))
-        words = [w for w in words if not any(_inside((w[0], w[1]), span) for span in spans)]
+        if language not in NOUN_FIRST:  # there a count and its word share one token
+            words = [w for w in words if not any(_inside((w[0], w[1]), sp) for sp in spans)]
         # A part and its whole are one place in the sentence, and only the part takes a kind.
         reach = list(spans)
         parts = set(wholes.values())

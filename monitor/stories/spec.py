@@ -8,6 +8,7 @@
     [figures]
     default_kind = "deployed"           # a count of people with no kind word near it
     units = ["troop*", "soldier*", "명"] # words that make a number a count of people
+    needs_unit = ["deployed"]           # kinds that count only beside such a word
     [figures.kinds]                     # tried in this order: the nearest word wins,
     casualties = ["casualt*", "사상자*"]  # a tie goes to the kind written first
     [figures.sources]                   # who a figure is attributed to
@@ -28,7 +29,7 @@ from monitor.settings import parse_duration, shown
 from monitor.terms import term_problem
 
 STORIES_KEYS = {"window", "entities"}
-FIGURES_KEYS = {"default_kind", "units", "kinds", "sources"}
+FIGURES_KEYS = {"default_kind", "units", "kinds", "sources", "needs_unit"}
 DEFAULT_WINDOW = timedelta(days=3)
 MAX_WINDOW = timedelta(days=30)
 _LABEL = re.compile(r"[A-Za-z0-9][\w .'-]{0,59}")  # "UK MoD", "Kim Jong Un", "lawmakers"
@@ -52,6 +53,7 @@ class FigureSpec:
     sources: Lexicon = ()
     units: tuple[str, ...] = ()
     default_kind: str | None = None
+    needs_unit: frozenset[str] = frozenset()  # kinds counted only with a word for people
 
 
 def stories_from(raw: Any, where: str, problems: list[str]) -> StorySpec | None:
@@ -103,7 +105,11 @@ def figures_from(raw: Any, where: str, problems: list[str]) -> FigureSpec | None
         default_kind = None
     if default_kind is not None and not units:
         problems.append(f"{at}.units: a default_kind needs the words that make a count of people")
-    return FigureSpec(kinds, sources, units, default_kind)
+    needs_unit = raw.get("needs_unit", [])
+    if not isinstance(needs_unit, list) or not set(needs_unit) <= set(dict(kinds)):
+        problems.append(f"{at}.needs_unit: expected a list of the kinds, got {shown(needs_unit)}")
+        needs_unit = []
+    return FigureSpec(kinds, sources, units, default_kind, frozenset(needs_unit))
 
 
 def _unknown(raw: dict[str, Any], known: set[str], at: str, problems: list[str]) -> None:
