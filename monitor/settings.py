@@ -103,6 +103,13 @@ SETTINGS: tuple[Setting, ...] = (
         local_minimum=LOCAL_INTERVAL,
     ),
     Setting(
+        "schedule.reload",
+        "bool",
+        True,
+        "Re-read the config and watch files when they change (and on SIGHUP), without a"
+        " restart.",
+    ),
+    Setting(
         "schedule.jitter",
         "duration",
         "30s",
@@ -173,6 +180,22 @@ SETTINGS: tuple[Setting, ...] = (
         "email.max_backoff", "duration", "1h", "Longest wait between tries of an alert.", "1m", "7d"
     ),
     Setting("email.operator", "addresses", [], "Who gets dead-feed warnings; default: `email.to`."),
+    Setting(
+        "notify.urls",
+        "list",
+        [],
+        "Apprise URLs that get every alert as a push notification (ntfy, Gotify, Telegram,"
+        " Matrix, Slack, webhooks ...); `$NAME` in a URL is read from the environment.",
+    ),
+    Setting("notify.timeout", "duration", "30s", "Deadline for one notification.", "1s", "10m"),
+    Setting(
+        "notify.max_backoff",
+        "duration",
+        "1h",
+        "Longest wait between tries of a notification.",
+        "1m",
+        "7d",
+    ),
     Setting(
         "web.allowed_hosts",
         "hosts",
