@@ -67,7 +67,9 @@ class CompiledWatch:
             self._automaton.make_automaton()
         groups = [g.name for g in spec.groups]
         self._rule: Rule | None = compile_rule(spec.rule, groups) if spec.rule else None
-        self._needs_places = bool(spec.rule and ("near" in spec.rule or "sentence" in spec.rule))
+        self._needs_places = bool(
+            spec.rule and any(f in spec.rule for f in ("near", "sentence", "about"))
+        )
         self._required = [g.name for g in spec.groups if g.required]
 
     def _scan(self, field_name: str, folded: str, out: dict[str, list[tuple[str, Place]]]) -> None:

@@ -9,6 +9,9 @@ read with Python's own parser and checked so that only these forms are accepted:
     near(north_korea, troops, 8)                 within 8 words, in the same field
     sentence(north_korea, troops)                in the same sentence
     title(north_korea)                           present in the title
+    about(north_korea, troops, war)              all meet where a story is told: in the
+                                                 headline with the lead (the summary's
+                                                 first sentence), or in one sentence
 
 Without a rule, every group with ``required = true`` must be present. A rule nests at
 most ``MAX_DEPTH`` levels: the checks below, and the rule they build, recurse once per
@@ -23,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 FUNCTIONS = {"near": 3, "sentence": 2, "title": 1}
+VARIADIC = {"about"}  # takes two or more groups
 MAX_DEPTH = 32  # levels of the syntax tree; "a and (b or not near(c, d, 8))" has six
 TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels); write it flatter"
 
@@ -106,12 +110,15 @@ def _compile(node: ast.expr, names: dict[str, str]) -> Rule:
         return lambda found: bool(found.get(group))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         return _call(node.func.id, node, names)
-    raise RuleError(f"{_shown(node)}: use group names, and, or, not, near, sentence, title")
+    raise RuleError(f"{_shown(node)}: use group names, and, or, not, near, sentence, title, about")
 
 
 def _call(name: str, node: ast.Call, names: dict[str, str]) -> Rule:
+    usage = "near(a, b, words), sentence(a, b), title(a) or about(a, b, ...)"
+    if name in VARIADIC and not node.keywords and len(node.args) >= 2:
+        groups = [_group(arg, names) for arg in node.args]
+        return lambda found: meeting(found, groups) is not None
     if name not in FUNCTIONS or node.keywords or len(node.args) != FUNCTIONS[name]:
-        usage = "near(a, b, words), sentence(a, b) or title(a)"
         raise RuleError(f"{_shown(node)}: expected {usage}")
     if name == "title":
         group = _group(node.args[0], names)
@@ -131,3 +138,20 @@ def _any_pair(found: Found, a: str, b: str, close: Callable[[Place, Place], bool
     return any(
         x.field == y.field and close(x, y) for x in found.get(a, ()) for y in found.get(b, ())
     )
+
+
+def meeting(found: Found, groups: Sequence[str]) -> str | None:
+    """Where all ``groups`` meet, as a person would say it, or None: the headline with
+    the lead, else the first sentence (of the title, then the summary) holding all."""
+    if all(any(p.field == "title" or p.sentence == 0 for p in found.get(g, ())) for g in groups):
+        return "the headline and the lead"
+    units = sorted({(p.field != "title", p.sentence) for g in groups for p in found.get(g, ())})
+    for later, number in units:
+        field = "summary" if later else "title"
+        if all(_in(found.get(g, ()), field, number) for g in groups):
+            return f"sentence {number + 1} of the {field}"
+    return None
+
+
+def _in(places: Sequence[Place], field: str, sentence: int) -> bool:
+    return any(p.field == field and p.sentence == sentence for p in places)

@@ -173,6 +173,16 @@ def rule_says(rule: str, title: str, summary: str = "") -> bool:
         ("sentence(nk, troops)", "", "Nordkorea schweigt. Russland schickt Soldaten.", False),
         # "U.S." ends no sentence
         ("sentence(nk, troops)", "", "Nordkorea: U.S. officials count troops.", True),
+        # about(): where a story is told, the headline with the lead, or one sentence
+        ("about(nk, troops)", "Nordkorea", "Soldaten kämpfen. Später mehr.", True),
+        ("about(nk, troops, ru)", "", "Russland: Nordkorea schickt Soldaten. Ende.", True),
+        (
+            "about(nk, troops)",
+            "Raketentest",
+            "Nordkorea testet eine Rakete. In Russland fehlen Soldaten.",
+            False,
+        ),
+        ("about(nk, troops) or title(ru)", "Russland", "Nordkorea. Mehr. Soldaten.", True),
     ],
 )
 def test_rules(rule: str, title: str, summary: str, hit: bool) -> None:
@@ -184,7 +194,8 @@ def test_rules(rule: str, title: str, summary: str, hit: bool) -> None:
     [
         ("nk and", "not a valid expression"),
         ("nk and korea", "'korea' is not a group of this watch"),
-        ("nk + troops", "use group names, and, or, not, near, sentence, title"),
+        ("nk + troops", "use group names, and, or, not, near, sentence, title, about"),
+        ("about(nk)", "expected near(a, b, words)"),
         ("near(nk, troops)", "expected near(a, b, words)"),
         ("near(nk, troops, 'x')", "the distance must be a whole number"),
         ("__import__('os')", "expected near(a, b, words)"),
@@ -214,3 +225,16 @@ def test_a_regex_python_warns_about_is_matched_without_a_warning() -> None:
     # (an error under this suite's filterwarnings); the term means what it means today.
     assert finds("re:[[k]ursk", "Kämpfe bei Kursk")
     assert highlight_spans("bei [ursk", ["re:[[k]ursk"]) == [(4, 9)]
+
+
+def test_meeting_says_where_the_groups_met() -> None:
+    from monitor.rule import Place, meeting
+
+    found = {
+        "nk": [Place("summary", 3, 1)],
+        "troops": [Place("summary", 5, 1), Place("title", 0, 0)],
+    }
+    assert meeting(found, ["nk", "troops"]) == "sentence 2 of the summary"
+    found["nk"].append(Place("title", 2, 0))
+    assert meeting(found, ["nk", "troops"]) == "the headline and the lead"
+    assert meeting({"nk": [Place("summary", 0, 2)]}, ["nk", "troops"]) is None
