@@ -60,6 +60,9 @@ PART_OF = {
 NOUN_FIRST = {"ko", "ja", "zh"}  # headlines write the kind before the count: 사망 300명
 WHOLE_OF = {tuple(p.split()) for p in ("가운데", "중", "중에서", "중에", "のうち", "うち")}
 REACH = 6  # words between a count and the word that says what it counts
+# A part and its whole ("4,000 of the 11,000 soldiers sent last year were killed") are
+# followed by the whole's description before the word that says what the part counts.
+PART_REACH = 10
 UNIT_REACH = 3  # words between a count and the word for people after it
 MIN_VALUE = 2  # "one soldier" is a story, not a figure
 
@@ -170,7 +173,7 @@ class FigureReader:
             for w, (first, last, kind) in enumerate(words)
             for n, span in enumerate(reach)
             if n not in wholes
-            and _distance((first, last), span) <= REACH
+            and _distance((first, last), span) <= (PART_REACH if n in parts else REACH)
             # the whole was sent, so a word for sending is said of it, not of the part
             and not (n in parts and kind == self.spec.default_kind)
         )
