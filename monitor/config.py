@@ -311,6 +311,7 @@ def _feeds(
                 url=url,
                 interval=interval,
                 outlet=got.get("outlet") or host.removeprefix("www."),
+                outlet_from_config=bool(got.get("outlet")),
                 language=got.get("language"),
                 enabled=got.get("enabled", True) is not False,
             )

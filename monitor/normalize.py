@@ -14,6 +14,11 @@ linked with and without an anchor in different polls) and tracking fragments
 non-tracking fragment, so a comment is found again by its key in a later poll even when
 its neighbours are gone; the store also finds an entry by its URL, which keeps a noise
 anchor from making a second entry.
+
+Outlets: an entry that names its own publisher (an aggregator's item with RSS
+``<source>`` or Atom ``<source><title>``) carries it as ``Entry.outlet``; the feed's own
+publisher is the one its title names (``publisher``). The store decides which outlet a
+feed's entries are kept under, once.
 """
 
 from __future__ import annotations
@@ -40,6 +45,11 @@ TRACKING_PREFIXES = ("utm_", "wt_", "wt.", "at_", "ns_")
 # Parameters that ride in fragments of news links as well: AT Internet's xtor, Echobox.
 TRACKING_FRAGMENT_PARAMS = TRACKING_PARAMS | {"xtor", "echobox"}
 _SPACES = re.compile(r"\s+")
+# Between a publisher's name and a section's: "DER SPIEGEL - Ausland", "DW | News",
+# "EL PAÍS: Internacional", "World news | The Guardian".
+_SECTION = re.compile(r"\s+[-|–—»>·•]+\s+|(?<=\S):\s+")
+_NOT_A_NAME = frozenset({"www", "rss", "feed", "feeds", "news", "co", "com", "org", "net", "or"})
+_MAX_OUTLET = 100
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
 
 
@@ -57,6 +67,43 @@ def plain_text(value: str, *, is_html: bool) -> str:
         value = html.unescape(value)  # double-escaped titles are common in real feeds
     value = unicodedata.normalize("NFC", value.translate(INVISIBLE))
     return _SPACES.sub(" ", value).strip()
+
+
+def publisher(title: str | None, *urls: str | None) -> str | None:
+    """The publisher a feed's (or a source's) title names; None when it has no title.
+
+    A title is often a publisher and a section. The part that spells a label of the
+    host of one of ``urls`` (the site's, the feed's) wins: "Top stories - Google News"
+    at news.google.com is Google News. Else the first part: outlets name themselves
+    first far more often than last ("Yonhap News Agency - North Korea" at yna.co.kr,
+    which spells no label). Two feeds of one outlet's sections so share one outlet, as
+    their entries do (de-duplicated per outlet).
+    """
+    text = plain_text(title, is_html=True) if title else ""
+    parts = [part for part in _SECTION.split(text) if any(c.isalnum() for c in part)]
+    if not parts:
+        return None
+    labels = [label for url in urls for label in _host_labels(url)]
+    for part in parts:
+        squashed = "".join(c for c in part.lower() if c.isalnum())
+        if any(
+            label in squashed or (len(squashed) >= 3 and label.startswith(squashed))
+            for label in labels
+        ):
+            return part[:_MAX_OUTLET].strip()
+    return parts[0][:_MAX_OUTLET].strip()
+
+
+def _host_labels(url: str | None) -> list[str]:
+    """``https://www.theguardian.com/world/rss`` -> ``["theguardian"]``: the labels of
+    the host that can name an outlet (not the top-level domain, not ``www``, ``rss`` or
+    ``co``, not the numbers of an IP address)."""
+    try:
+        host = (urlsplit(url).hostname or "") if url else ""
+    except ValueError:
+        return []
+    labels = host.split(".")[:-1]
+    return [x for x in labels if len(x) >= 2 and not x.isdigit() and x not in _NOT_A_NAME]
 
 
 @dataclass(frozen=True)
@@ -151,4 +198,5 @@ def normalize_entry(
         published=raw.published,
         language=raw.language or default_language,
         guid=raw.guid,
+        outlet=publisher(raw.source, raw.source_url),
     )

@@ -1,7 +1,14 @@
 """Feed bytes -> ``RawFeed``: the only module that imports feedparser.
 
-    body | strip_doctype | repair_utf8 | repair_char_refs | feedparser
+    body | sniff: binary, an HTML page -> ParseError saying what it is
+         |        JSON -> jsonfeed.read_json_feed (JSON Feed 1.0 and 1.1)
+         | strip_doctype | repair_utf8 | repair_char_refs | feedparser (RSS, Atom, RDF)
          | (raised, or bozo with entries missing) recover entry by entry
+
+What is plainly no feed is told apart before feedparser sees it (``sniff``): an image,
+a PDF, an HTML page (an outlet's home page pasted for its feed: the error names the
+feeds the page declares). A body feedparser finds nothing in is "not a feed", or an
+HTML page when the server labels it one.
 
 feedparser is fed the response headers (so it knows the charset) and the body with
 any DOCTYPE removed: an entity declared there can expand into hundreds of MB. Two
@@ -30,6 +37,7 @@ from typing import Any
 
 import feedparser
 
+from monitor import sniff
 from monitor.errors import ParseError
 from monitor.repair import entry_envelope, entry_spans, repair_char_refs, repair_utf8, strip_doctype
 
@@ -50,6 +58,10 @@ class RawEntry:
     language: str | None
     content: str = ""  # the full text (content:encoded, Atom content), HTML
     content_is_html: bool = True
+    # Who published it, when the item names its own source (RSS <source>, Atom
+    # <source><title>): an aggregator's items come from many outlets.
+    source: str | None = None
+    source_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,13 +70,33 @@ class RawFeed:
     language: str | None
     entries: tuple[RawEntry, ...]
     warnings: tuple[str, ...] = ()
+    link: str | None = None  # the site the feed belongs to (RSS <link>, Atom alternate)
 
 
-def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> RawFeed:
-    """Parse one feed body. Raises ``ParseError`` when nothing usable comes out."""
+def parse_feed(
+    body: bytes, headers: dict[str, str] | None = None, base_url: str | None = None
+) -> RawFeed:
+    """Parse one feed body (from ``base_url``, which names the feeds of an HTML page in
+    its error). Raises ``ParseError`` when nothing usable comes out, saying what the body
+    is when it is no feed."""
     if not body.strip():
         raise ParseError("empty body: the server answered 200 with nothing in it")
     headers = headers or {}
+    binary = sniff.binary_kind(body, headers)
+    if binary is not None:
+        raise ParseError(f"{binary}, not a feed")
+    if sniff.is_json(body, headers):
+        from monitor.jsonfeed import read_json_feed  # it builds this module's records
+
+        return read_json_feed(body)
+    if sniff.is_html_page(body):
+        raise ParseError(sniff.html_page_error(body, base_url))
+    return _parse_xml(body, headers, base_url)
+
+
+def _parse_xml(body: bytes, headers: dict[str, str], base_url: str | None) -> RawFeed:
+    """RSS, Atom and everything else feedparser reads."""
+    page = body
     body, bytes_repaired = repair_utf8(strip_doctype(body), headers)
     body, refs_repaired = repair_char_refs(body)
     warnings: list[str] = []
@@ -84,13 +116,16 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> RawFeed:
         raise
     except Exception as exc:  # feedparser raises many kinds on hostile input
         recovered = _recover(body, headers, RawFeed(None, None, ()), 0, exc)
+        if recovered is None and sniff.is_html_page(page, headers):
+            raise ParseError(sniff.html_page_error(page, base_url)) from exc
         if recovered is None:
             raise ParseError(f"the parser failed: {type(exc).__name__}: {exc}") from exc
         return _warned(recovered, warnings)
     feed = parsed.get("feed", {})
-    language = _language(feed.get("language"))
+    language = language_code(feed.get("language"))
     found = parsed.get("entries", [])
-    read = RawFeed(feed.get("title"), language, tuple(_raw_entry(e, language) for e in found))
+    entries = tuple(_raw_entry(e, language) for e in found)
+    read = RawFeed(feed.get("title"), language, entries, link=_text(feed.get("link")))
     if not parsed.get("bozo"):
         return _warned(read, warnings)
     problem = parsed.get("bozo_exception")
@@ -101,6 +136,8 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> RawFeed:
     if recovered is not None:
         return _warned(recovered, warnings)
     if not read.entries and not read.title:
+        if sniff.is_html_page(page, headers):
+            raise ParseError(sniff.html_page_error(page, base_url))
         raise ParseError(f"not a feed: {_describe(problem)}")
     return _warned(read, [*warnings, f"malformed feed, read anyway: {_describe(problem)}"])
 
@@ -120,13 +157,14 @@ def _recover(
     if envelope is None:
         return None
     opening, closing = envelope
-    title, language = read.title, read.language
-    if title is None or language is None:
+    title, language, link = read.title, read.language, read.link
+    if title is None or language is None or link is None:
         # The feed's own elements stand before its first entry in every format.
         head = _feedparser_or_none(body[: spans[0][0]] + closing, headers)
         feed = head.get("feed", {}) if head is not None else {}
         title = title if title is not None else feed.get("title")
-        language = language or _language(feed.get("language"))
+        language = language or language_code(feed.get("language"))
+        link = link or _text(feed.get("link"))
     entries: list[RawEntry] = []
     skipped = 0
     for start, end in spans:
@@ -142,7 +180,7 @@ def _recover(
         f"malformed feed, read entry by entry ({_describe(problem)}): "
         f"{skipped} of {len(spans)} entries unreadable, skipped"
     )
-    return RawFeed(title, language, tuple(entries), (warning,))
+    return RawFeed(title, language, tuple(entries), (warning,), link)
 
 
 def _warned(feed: RawFeed, warnings: list[str]) -> RawFeed:
@@ -177,6 +215,7 @@ def _raw_entry(entry: Any, feed_language: str | None) -> RawEntry:
     # dict.get: FeedParserDict.get would map one key to the other with a DeprecationWarning.
     when = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     published = _utc(when)
+    source = entry.get("source") or {}
     return RawEntry(
         guid=_text(entry.get("id")),
         link=_link(entry),
@@ -185,9 +224,11 @@ def _raw_entry(entry: Any, feed_language: str | None) -> RawEntry:
         summary=summary or "",
         summary_is_html="html" in (summary_type or "text/html"),
         published=published,
-        language=_language(entry.get("language")) or feed_language,
+        language=language_code(entry.get("language")) or feed_language,
         content=content.get("value") or "",
         content_is_html="html" in (content.get("type") or "text/html"),
+        source=_text(source.get("title")),
+        source_url=_text(source.get("href") or source.get("link")),
     )
 
 
@@ -217,7 +258,7 @@ def _text(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _language(value: object) -> str | None:
+def language_code(value: object) -> str | None:
     """``"de-DE"`` -> ``"de"``."""
     if not isinstance(value, str) or not value.strip():
         return None

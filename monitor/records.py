@@ -21,9 +21,12 @@ class FeedConfig:
     name: str
     url: str
     interval: timedelta
-    outlet: str
+    outlet: str  # as configured, else the URL's host
     language: str | None = None
     enabled: bool = True
+    # False when ``outlet`` is only the host: the feed's entries are then stored under
+    # the publisher its title names, chosen at its first successful poll (``store``).
+    outlet_from_config: bool = True
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Entry:
     language: str | None
     guid: str | None = None
     content: str = ""  # the full text, when the feed gives more than the summary
+    outlet: str | None = None  # its own publisher (an aggregator's item); None: the feed's
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ class ParsedFeed:
     entries: tuple[tuple[Entry, tuple[Match, ...]], ...]
     warnings: tuple[str, ...] = ()
     title: str | None = None
+    outlet: str | None = None  # the publisher the feed's title names (normalize.publisher)
 
 
 @dataclass(frozen=True)

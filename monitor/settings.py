@@ -106,8 +106,7 @@ SETTINGS: tuple[Setting, ...] = (
         "schedule.reload",
         "bool",
         True,
-        "Re-read the config and watch files when they change (and on SIGHUP), without a"
-        " restart.",
+        "Re-read the config and watch files when they change (and on SIGHUP), without a restart.",
     ),
     Setting(
         "schedule.jitter",
@@ -243,7 +242,7 @@ PASSWORD_ENV = "MONITOR_SMTP_PASSWORD"
 
 FEED_SETTINGS: tuple[Setting, ...] = (
     Setting("name", "name", None, "Unique name of the feed (required)."),
-    Setting("url", "url", None, "Address of the RSS, Atom or RDF feed (required)."),
+    Setting("url", "url", None, "Address of the feed: RSS, Atom, RDF or JSON Feed (required)."),
     Setting(
         "language", "str", None, "Language of the entries if the feed declares none: de, en, ko."
     ),
@@ -260,7 +259,8 @@ FEED_SETTINGS: tuple[Setting, ...] = (
         "outlet",
         "str",
         None,
-        "Who publishes it; entries are de-duplicated per outlet. Default: the URL's host.",
+        "Who publishes it; entries are de-duplicated per outlet. Default: the publisher the"
+        " feed's title names, chosen at its first successful poll.",
     ),
 )
 

@@ -7,10 +7,11 @@ overruns is killed and replaced; the feed gets a ``ParseError``. The workers als
 spread parsing, the costliest stage, over every core.
 
     bytes -> parse.parse_feed -> normalize.feed_links -> normalize.normalize_entry (each)
-          -> match.Matcher -> ParsedFeed
+          -> match.Matcher -> ParsedFeed (+ normalize.publisher of the feed's title)
 
 ``base_url`` is the feed's URL after redirects (``FetchResult.final_url``): relative
-links are resolved against it.
+links are resolved against it, an HTML page's error names the feeds it declares by it,
+and its host tells the publisher's name from a section's in the feed's title.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import pebble
 
 from monitor.errors import ParseError
 from monitor.match import Matcher
-from monitor.normalize import feed_links, normalize_entry
+from monitor.normalize import feed_links, normalize_entry, publisher
 from monitor.parse import parse_feed
 from monitor.records import Entry, Match, ParsedFeed
 from monitor.watch import WatchSpec
@@ -56,7 +57,7 @@ def process_body(
     matcher = matcher or _matcher
     if matcher is None:
         raise RuntimeError("process_body needs a matcher outside a worker")
-    raw = parse_feed(body, headers)
+    raw = parse_feed(body, headers, base_url)
     warnings = list(raw.warnings)
     links = feed_links(raw.entries, base_url)
     entries: list[tuple[Entry, tuple[Match, ...]]] = []
@@ -67,7 +68,9 @@ def process_body(
             warnings.append(f"entry {number} skipped: {exc}")
             continue
         entries.append((entry, matcher.matches(entry)))
-    return ParsedFeed(tuple(entries), tuple(warnings), raw.title)
+    return ParsedFeed(
+        tuple(entries), tuple(warnings), raw.title, publisher(raw.title, raw.link, base_url)
+    )
 
 
 class ParserPool:

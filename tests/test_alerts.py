@@ -126,7 +126,7 @@ def test_the_same_story_from_two_outlets_threads_and_names_the_other(
     text = again.get_body(("plain",)).get_content()
     assert "Outlet:     wire.example.org (wire)" in text
     assert "Articles of this story:" in text
-    assert "- 127.0.0.1: N. Korea sends 3,000 more troops" in text
+    assert "- Yonhap News Agency: N. Korea sends 3,000 more troops" in text
     assert "Figures:    " in text and "(JCS)" in text
 
 

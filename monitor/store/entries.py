@@ -54,14 +54,23 @@ class EntriesMixin(HitsMixin):
 
         Writes only when something differs, so a command on an unchanged config (every
         `monitor poll`) starts even when the database cannot be written just now."""
-        wanted = {(f.name, f.url, f.outlet, f.language, int(f.enabled)) for f in feeds}
-        stored = {
-            tuple(row)
-            for row in self.conn.execute(
-                "SELECT name, url, outlet, language, enabled FROM feeds WHERE enabled = 1"
-                " OR name IN (SELECT value FROM json_each(?))",
-                [json.dumps([f.name for f in feeds])],
+        rows = self.conn.execute(
+            "SELECT name, url, outlet, language, enabled FROM feeds WHERE enabled = 1"
+            " OR name IN (SELECT value FROM json_each(?))",
+            [json.dumps([f.name for f in feeds])],
+        ).fetchall()
+        stored = {tuple(row) for row in rows}
+        # A feed without a configured outlet keeps the one chosen for it (``_feed_outlet``).
+        chosen = {row[0]: row[2] for row in rows}
+        wanted = {
+            (
+                f.name,
+                f.url,
+                f.outlet if f.outlet_from_config else chosen.get(f.name, f.outlet),
+                f.language,
+                int(f.enabled),
             )
+            for f in feeds
         }
         if stored == wanted:
             return
@@ -113,18 +122,19 @@ class EntriesMixin(HitsMixin):
         An entry is new when this database has never seen its key or its link for the
         same outlet, whatever its published date, nor (within ``SAME_TEXT_WINDOW``) its
         title and summary: a feed whose guids change on every request does not turn one
-        item into a new entry, hit and alert per poll.
+        item into a new entry, hit and alert per poll. Its outlet is its own publisher
+        when it names one (an aggregator's item), else the feed's (``_feed_outlet``).
         """
         new_entries = new_hits = renamed = 0
         warnings: tuple[str, ...] = ()
         entries = parsed.entries if parsed else ()
         with self.write() as db:
-            feed_id = self.feed_id(feed.name)
+            feed_id, outlet = self._feed_outlet(db, feed, parsed if error is None else None)
             for entry, matches in entries:
-                entry_id, how = self._upsert_entry(db, feed_id, feed.outlet, entry, now)
+                entry_id, how, stored_as = self._upsert_entry(db, feed_id, outlet, entry, now)
                 new_entries += how == "new"
                 renamed += how == "renamed"
-                new_hits += self._insert_hits(db, entry_id, matches, now, entry, feed.outlet)
+                new_hits += self._insert_hits(db, entry_id, matches, now, entry, stored_as)
             if entries:
                 warnings = self._track_renames(db, feed, feed_id, renamed == len(entries), now)
             state: dict[str, Any] = {
@@ -161,6 +171,32 @@ class EntriesMixin(HitsMixin):
             )
         return Recorded(new_entries, new_hits, warnings)
 
+    def _feed_outlet(
+        self, db: Database, feed: FeedConfig, parsed: ParsedFeed | None
+    ) -> tuple[int, str]:
+        """The feed's id, and the outlet its entries are stored under.
+
+        The configured outlet; else the publisher the feed's title names (its host when
+        the title names none), chosen at its first successful poll (``parsed``) and kept
+        in ``feeds.outlet`` from then on: a title edited later must not make every item
+        of the feed a new entry, as a new outlet would. A feed first polled before
+        outlets were chosen so keeps its host, which its entries are stored under.
+        """
+        row = db.execute(
+            "SELECT id, outlet, last_success_at FROM feeds WHERE name = ?", [feed.name]
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no feed named {feed.name!r} in the database")
+        feed_id, outlet, succeeded = int(row[0]), str(row[1]), row[2] is not None
+        if feed.outlet_from_config:
+            return feed_id, feed.outlet
+        if not succeeded and parsed is not None:
+            chosen = parsed.outlet or feed.outlet
+            if chosen != outlet:
+                db.execute("UPDATE feeds SET outlet = ? WHERE id = ?", [chosen, feed_id])
+            return feed_id, chosen
+        return feed_id, outlet
+
     def _track_renames(
         self, db: Database, feed: FeedConfig, feed_id: int, all_renamed: bool, now: datetime
     ) -> tuple[str, ...]:
@@ -186,40 +222,41 @@ class EntriesMixin(HitsMixin):
         )
 
     def _upsert_entry(
-        self, db: Database, feed_id: int, outlet: str, entry: Entry, now: datetime
-    ) -> tuple[int, str]:
+        self, db: Database, feed_id: int, feed_outlet: str, entry: Entry, now: datetime
+    ) -> tuple[int, str, str]:
         """Insert or update one entry; says whether it was ``new``, ``known`` by its key
-        or link, or ``renamed``: known only by its text, under an id never seen before."""
+        or link, or ``renamed``: known only by its text, under an id never seen before;
+        and the outlet it is stored under.
+
+        An entry that names its own publisher is looked for under the feed's outlet as
+        well, and stays there when found: it was stored before its source was read."""
         # Plain SQL here: this runs once per entry of every changed feed, and the
         # table-level helpers introspect the schema on each call (measured in bench/).
         text = fingerprint(entry.title, entry.summary)
-        row = db.execute(
-            "SELECT id, title, summary FROM entries WHERE outlet = ? AND (key = ? OR url = ?)",
-            [outlet, entry.key, entry.url],
-        ).fetchone()
-        how = "known"
-        if row is None:
+        own = entry.outlet or feed_outlet
+        outlets = (own,) if own == feed_outlet else (own, feed_outlet)
+        for outlet in outlets:
+            row = db.execute(
+                "SELECT id, title, summary FROM entries WHERE outlet = ? AND (key = ? OR url = ?)",
+                [outlet, entry.key, entry.url],
+            ).fetchone()
+            if row is not None:
+                return self._known(db, row, entry, text, now), "known", outlet
+        for outlet in outlets:
             row = db.execute(
                 "SELECT id, title, summary FROM entries WHERE outlet = ? AND fingerprint = ?"
                 " AND first_seen_at >= ? ORDER BY id DESC LIMIT 1",
                 [outlet, text, iso(now - SAME_TEXT_WINDOW)],
             ).fetchone()
-            how = "renamed"
-        if row is not None:
-            if (row[1], row[2]) != (entry.title, entry.summary):
-                db.execute(
-                    "UPDATE entries SET title = ?, summary = ?, fingerprint = ?, updated_at = ?"
-                    " WHERE id = ?",
-                    [entry.title, entry.summary, text, iso(now), row[0]],
-                )
-            return int(row[0]), how
+            if row is not None:
+                return self._known(db, row, entry, text, now), "renamed", outlet
         cursor = db.execute(
             "INSERT INTO entries (feed_id, outlet, key, url, guid, title, summary, content,"
             " language, published, first_seen_at, fingerprint)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 feed_id,
-                outlet,
+                own,
                 entry.key,
                 entry.url,
                 entry.guid,
@@ -232,7 +269,17 @@ class EntriesMixin(HitsMixin):
                 text,
             ],
         )
-        return int(cast(int, cursor.lastrowid)), "new"
+        return int(cast(int, cursor.lastrowid)), "new", own
+
+    def _known(self, db: Database, row: Any, entry: Entry, text: str, now: datetime) -> int:
+        """A stored entry seen again: its title and summary follow the feed's edits."""
+        if (row[1], row[2]) != (entry.title, entry.summary):
+            db.execute(
+                "UPDATE entries SET title = ?, summary = ?, fingerprint = ?, updated_at = ?"
+                " WHERE id = ?",
+                [entry.title, entry.summary, text, iso(now), row[0]],
+            )
+        return int(row[0])
 
     # -- rescan -------------------------------------------------------------------------
 
