@@ -6,6 +6,9 @@
     outbox.due(digest, created by the last digest_at slot) -> grouped by recipients
                           -> per message: outbox.claim -> message.digest
                           -> mail session.send -> outbox.mark_*
+    outbox.due(immediate, push) -> grouped by channel -> notify.Channel (expand $NAME)
+                          -> per alert: outbox.claim -> message.notification
+                          -> channel.send -> outbox.mark_*
 
 A 4xx answer or an unreachable server leaves an alert pending with a growing wait; a
 5xx answer marks it failed with the server's words. ``monitor poll`` runs ``deliver``
@@ -14,6 +17,14 @@ after its pass; the daemon runs it every minute.
 The one unavoidable window: the server has accepted a message but the process dies
 before ``mark_sent`` commits. After a restart that alert is sent again, with the same
 Message-ID, so the duplicate is recognisable (and many servers and clients drop it).
+
+Push notifications go out after the email, channel by channel, so neither waits on
+the other's failure. A channel that refuses one (Apprise's False) is done for the round:
+its other due alerts wait too, without each spending ``notify.timeout``; after
+``NOTIFY_TRIES`` tries an alert is failed, with the service's words. A channel that
+cannot be used as configured (a ``$NAME`` not set) keeps its alerts pending and never
+fails them: the config is at fault, not the alert. An alert whose URL is no longer
+configured for its watch fails at once; nothing goes where the config no longer says.
 """
 
 from __future__ import annotations
@@ -24,15 +35,17 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from monitor import decide, message, outbox
+from monitor import decide, message, notify, outbox
 from monitor.config import Config
 from monitor.errors import MailError, PermanentMailError, TransientMailError
 from monitor.mail import MaildirTransport, SmtpSettings, SmtpTransport, Transport, password
 from monitor.store import AlertPlan, Store
+from monitor.watch import WatchSpec
 
 log = logging.getLogger(__name__)
 
 KINDS = {"immediate": ("immediate",), "digest": ("digest",), "both": ("immediate", "digest")}
+NOTIFY_TRIES = 10  # a notification the service refused this often is marked failed
 
 
 def plans(config: Config) -> dict[str, AlertPlan]:
@@ -42,9 +55,22 @@ def plans(config: Config) -> dict[str, AlertPlan]:
         mode = watch.alert_mode or config["email.mode"]
         recipients = watch.alert_to if watch.alert_to is not None else config["email.to"]
         result[watch.name] = AlertPlan(
-            KINDS.get(mode, ()), tuple(recipients), per=config["email.per"]
+            KINDS.get(mode, ()),
+            tuple(recipients),
+            per=config["email.per"],
+            channels=notify_urls(config, watch),
         )
     return result
+
+
+def notify_urls(config: Config, watch: WatchSpec | None) -> tuple[str, ...]:
+    """The notification URLs of a watch: its own ``notify``, else ``notify.urls``, except
+    that a watch with ``alert_mode = "none"`` notifies only the URLs it names itself."""
+    if watch is not None and watch.notify is not None:
+        return tuple(dict.fromkeys(watch.notify))
+    if watch is not None and watch.alert_mode == "none":
+        return ()
+    return tuple(dict.fromkeys(config["notify.urls"]))
 
 
 def maildir_path(config: Config) -> Any:
@@ -77,12 +103,24 @@ class Delivery:
     retry: int = 0
     failed: int = 0
     folded: int = 0
+    notified: int = 0  # push notifications, counted apart from the email alerts
+    notify_retry: int = 0
+    notify_failed: int = 0
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def undelivered(self) -> int:
+        return self.retry + self.failed + self.notify_retry + self.notify_failed
 
     def summary(self) -> str:
         line = f"alerts: {self.sent} sent, {self.retry} to retry, {self.failed} failed"
         if self.folded:
             line += f", {self.folded} folded into the digest"
+        if self.notified or self.notify_retry or self.notify_failed:
+            line += (
+                f"; notifications: {self.notified} sent, {self.notify_retry} to retry,"
+                f" {self.notify_failed} failed"
+            )
         return line + (f" ({self.errors[-1]})" if self.errors else "")
 
 
@@ -96,6 +134,33 @@ def deliver(
 ) -> Delivery:
     """Send every due alert. ``force`` ignores backoff (an operator fixed the server)."""
     report = Delivery()
+    try:
+        _deliver_email(config, store, now, force, via, report)
+    finally:  # whatever became of the email, the notifications go
+        _deliver_push(config, store, now, force, report)
+    if report.sent or report.retry or report.failed or report.notified or report.notify_retry:
+        log.info(
+            "alerts sent=%d retry=%d failed=%d folded=%d notified=%d notify_retry=%d"
+            " notify_failed=%d",
+            report.sent,
+            report.retry,
+            report.failed,
+            report.folded,
+            report.notified,
+            report.notify_retry,
+            report.notify_failed,
+        )
+    return report
+
+
+def _deliver_email(
+    config: Config,
+    store: Store,
+    now: datetime,
+    force: bool,
+    via: Transport | None,
+    report: Delivery,
+) -> None:
     immediate = outbox.due(store, "immediate", now, force=force)
     room = max(0, config["email.max_per_hour"] - outbox.sent_since(store, now - timedelta(hours=1)))
     if len(immediate) > room:
@@ -110,7 +175,7 @@ def deliver(
         "alert_round immediate=%d digest=%d folded=%d", len(immediate), len(digests), report.folded
     )
     if not batches:
-        return report
+        return
     descriptions = {w.name: w.description for w in config.watches}
     options = {
         "sender": config["email.from"],
@@ -156,15 +221,6 @@ def deliver(
             report.retry += len(left)
         report.errors.append(str(exc))
         log.warning("alert_delivery status=retry alerts=%d error=%r", len(left), str(exc))
-    if report.sent or report.retry or report.failed:
-        log.info(
-            "alerts sent=%d retry=%d failed=%d folded=%d",
-            report.sent,
-            report.retry,
-            report.failed,
-            report.folded,
-        )
-    return report
 
 
 def _send_one(
@@ -210,3 +266,76 @@ def _by_recipients(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     for row in rows:
         groups.setdefault(row["recipients"], []).append(row)
     return list(groups.values())
+
+
+def _deliver_push(
+    config: Config, store: Store, now: datetime, force: bool, report: Delivery
+) -> None:
+    """Due notifications, channel by channel; one channel's trouble stays its own."""
+    rows = outbox.due(store, "immediate", now, force=force, push=True)
+    log.debug("notify_round due=%d", len(rows))
+    watches = {w.name: w for w in config.watches}
+    descriptions = {w.name: w.description for w in config.watches}
+    by_channel: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_channel.setdefault(row["channel"], []).append(row)
+    for url, group in by_channel.items():
+        wanted = [r for r in group if url in notify_urls(config, watches.get(r["watch"]))]
+        kept = {r["alert_id"] for r in wanted}
+        stale = [r["alert_id"] for r in group if r["alert_id"] not in kept]
+        if stale and (ids := sorted(outbox.claim(store, stale, now, force=force))):
+            error = f"notify URL {notify.label(url)} is no longer configured for this watch"
+            outbox.mark_failed(store, ids, error)
+            report.notify_failed += len(ids)
+            report.errors.append(error)
+            log.warning("notify_failed alerts=%s error=%r", ids, error)
+        if wanted:
+            _push_channel(config, store, url, wanted, descriptions, now, force, report)
+
+
+def _push_channel(
+    config: Config,
+    store: Store,
+    url: str,
+    rows: list[dict[str, Any]],
+    descriptions: dict[str, str],
+    now: datetime,
+    force: bool,
+    report: Delivery,
+) -> None:
+    wait = config["notify.max_backoff"]
+    try:
+        channel = notify.Channel(url, timeout=config.seconds("notify.timeout"))
+    except notify.NotifyError as exc:  # the config must change: the alerts wait, never fail
+        ids = sorted(outbox.claim(store, [r["alert_id"] for r in rows], now, force=force))
+        outbox.mark_retry(store, ids, str(exc), now, wait)
+        report.notify_retry += len(ids)
+        report.errors.append(str(exc))
+        log.warning("notify_channel status=unusable alerts=%d error=%r", len(ids), str(exc))
+        return
+    for index, row in enumerate(rows):
+        if not outbox.claim(store, [row["alert_id"]], now, force=force):
+            continue  # another round took it
+        note = message.notification(outbox.item(store, row, descriptions))
+        answer = channel.send(note.title, note.body)
+        if answer.ok:
+            outbox.mark_sent(store, [row["alert_id"]], None, answer.text, now)
+            report.notified += 1
+            log.info("notify_sent alert=%d channel=%s", row["alert_id"], channel.label)
+            continue
+        # Refused: the rest of this channel's alerts wait with it, so a service that is
+        # down costs one time-out per round, not one per alert.
+        rest = [r["alert_id"] for r in rows[index + 1 :]]
+        ids = [row["alert_id"], *sorted(outbox.claim(store, rest, now, force=force))]
+        failed = outbox.mark_retry(store, ids, answer.text, now, wait, give_up_after=NOTIFY_TRIES)
+        report.notify_retry += len(ids) - len(failed)
+        report.notify_failed += len(failed)
+        report.errors.append(f"{channel.label}: {answer.text}")
+        log.warning(
+            "notify_delivery status=retry channel=%s alerts=%d failed=%s error=%r",
+            channel.label,
+            len(ids),
+            failed,
+            answer.text,
+        )
+        return

@@ -1,15 +1,17 @@
 """Commands for running monitor as a service: check-config, the alert outbox, test-email,
-health, db.
+test-notify, health, db.
 
 They register on the ``cli`` group of ``monitor.cli``, which imports this module.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,6 +21,7 @@ from monitor.cli_params import RowId
 from monitor.config import Config
 from monitor.errors import ConfigError, StoreError
 from monitor.pipeline import utcnow
+from monitor.store.hits import EMAIL
 
 
 @cli.command("check-config")
@@ -101,7 +104,30 @@ def outbox(ctx: click.Context, as_json: bool, state: str | None) -> None:
     store = open_store(config)
     rows = queue.listing(store, state)
     store.close()
-    click.echo(render.outbox_json(rows) if as_json else render.outbox_table(rows, config.timezone))
+    click.echo(
+        _outbox_json(rows) if as_json else render.outbox_table(_by_channel(rows), config.timezone)
+    )
+
+
+def _by_channel(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table's kind column names a notification's channel: "push ntfys://ntfy.sh/…"."""
+    from monitor.notify import label
+
+    return [
+        row if row["channel"] == EMAIL else {**row, "kind": f"push {label(row['channel'])}"}
+        for row in rows
+    ]
+
+
+def _outbox_json(rows: list[dict[str, Any]]) -> str:
+    """``render.outbox_json`` with each alert's ``channel``: "email", or the notification
+    URL as the outbox shows it (scheme and server, never a token)."""
+    from monitor.notify import label
+
+    objects = json.loads(render.outbox_json(rows))
+    for obj, row in zip(objects, rows, strict=True):
+        obj["channel"] = EMAIL if row["channel"] == EMAIL else label(row["channel"])
+    return json.dumps(objects, ensure_ascii=False, indent=2)
 
 
 @outbox.command("send")
@@ -120,7 +146,7 @@ def outbox_send(ctx: click.Context) -> None:
     finally:
         store.close()
     click.echo(report.summary())
-    if report.retry or report.failed:
+    if report.undelivered:
         raise click.exceptions.Exit(1)
 
 
@@ -170,6 +196,55 @@ def test_email(ctx: click.Context) -> None:
     with via.session() as session:
         answer = session.send(msg, list(recipients))
     click.echo(f"{via.describe}: {answer}")
+
+
+TEST_TITLE = "monitor test notification"
+TEST_BODY = "This is a test notification from monitor. If you can read it, alerts will reach you."
+
+
+@cli.command("test-notify")
+@click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    metavar="URL",
+    help="Test this Apprise URL instead of the configured ones (repeatable).",
+)
+@click.pass_context
+def test_notify(ctx: click.Context, urls: tuple[str, ...]) -> None:
+    """Send one test notification through each configured channel (notify.urls and every
+    watch's notify) and print each one's answer: ok, or the error. Exit 1 if any failed.
+
+    Example: monitor test-notify --url 'ntfys://ntfy.sh/$NTFY_TOPIC'
+    """
+    from monitor.alert import notify_urls
+    from monitor.notify import Answer, Channel, NotifyError, label, url_problem
+
+    config = config_of(ctx)
+    users: dict[str, list[str]] = {url: ["--url"] for url in urls}
+    if not urls:
+        for url in notify_urls(config, None):
+            users.setdefault(url, []).append("notify.urls")
+        for watch in config.watches:
+            for url in watch.notify or ():
+                users.setdefault(url, []).append(f"watch {watch.name}")
+    if not users:
+        raise click.ClickException(
+            "no notification URLs: set notify.urls, or notify in a watch file"
+        )
+    failed = 0
+    for url, where in users.items():
+        try:
+            if problem := url_problem(url):
+                raise NotifyError(url, problem)
+            channel = Channel(url, timeout=config.seconds("notify.timeout"))
+            answer = channel.send(TEST_TITLE, TEST_BODY)
+        except NotifyError as exc:
+            answer = Answer(False, exc.reason)
+        failed += not answer.ok
+        click.echo(f"{label(url)} ({', '.join(where)}): {answer.text}")
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @cli.command()

@@ -1,5 +1,5 @@
 """Build alert emails: plain text and HTML from Jinja2 templates. The only module that
-imports jinja2.
+imports jinja2. Also the plain-text push notification of an alert (``notification``).
 
 Every piece of feed text reaches the HTML part through autoescaping, links only when
 they are http(s), and headers only folded to one line without control characters. The
@@ -170,6 +170,37 @@ def immediate(
     msg.set_content(_ENV.get_template("alert.txt").render(context))
     msg.add_alternative(_ENV.get_template("alert.html").render(context), subtype="html")
     return check_headers(msg)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A push notification: a short title and a plain-text body (no HTML, no markup)."""
+
+    title: str
+    body: str
+
+
+def notification(item: AlertItem) -> Notification:
+    """One hit as a phone shows it: the headline (``new figure:`` first for a follow-up),
+    then the figures with their sources, the outlets so far, the link."""
+    update = "new figure: " if item.reason == "new figure" else ""
+    lines = [f"{one_line(item.outlet, 80)} · {item.watch}"]
+    if item.figures:
+        shown = "; ".join(one_line(f, 120) for f in item.figures[:5])
+        more = len(item.figures) - 5
+        lines.append(f"Figures: {shown}" + (f" (+{more} more)" if more > 0 else ""))
+    if item.outlets:
+        outlets = ", ".join(one_line(o, 60) for o in item.outlets[:8])
+        more = len(item.outlets) - 8
+        lines.append(
+            f"So far {len(item.outlets)} outlet{'s' if len(item.outlets) != 1 else ''}: "
+            + outlets
+            + (f" and {more} more" if more > 0 else "")
+        )
+    link = safe_link(item.url)
+    if link:
+        lines.append(one_line(link, 2000))
+    return Notification(title=update + one_line(item.title, 150), body="\n".join(lines))
 
 
 def digest(

@@ -1,7 +1,8 @@
 """The alerts table as a queue: what is due, and what became of each try.
 
 Rows are written by ``store`` in the same transaction as their hit (kind ``immediate``
-or ``digest``); ``alert.deliver`` takes them from here. States:
+or ``digest``), one per channel: ``email``, or a push notification URL as configured
+(immediate only); ``alert.deliver`` takes them from here. States:
 
     pending --claimed just before its message is sent--> sending --accepted--> sent
                                        |  \\--4xx, server down--> pending (attempts + 1,
@@ -10,6 +11,9 @@ or ``digest``); ``alert.deliver`` takes them from here. States:
                                        \\--over email.max_per_hour--> folded into the digest
                                           (or pending again, as a digest alert)
     sending, its round died --lease over--> claimed again (the one window for a duplicate)
+
+A notification goes the same way, with Apprise's False for the 4xx (pending, or failed
+after ``alert.NOTIFY_TRIES`` tries), and is never folded: the hourly limit is email's.
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ from monitor.export import figure_text
 from monitor.message import AlertItem
 from monitor.review import story
 from monitor.store import Store, from_iso, iso
+from monitor.store.hits import EMAIL
 
 LEASE = timedelta(minutes=10)  # how long a claimed alert is left to the round that took it
 ALERT_SELECT = """
-SELECT alerts.id AS alert_id, alerts.kind, alerts.state, alerts.recipients, alerts.attempts,
-       alerts.last_error, alerts.next_attempt_at, alerts.created_at, alerts.sent_at,
-       alerts.message_id, alerts.story_id, alerts.reason, hits.id AS hit_id, hits.watch,
-       hits.matched, entries.title,
+SELECT alerts.id AS alert_id, alerts.kind, alerts.channel, alerts.state, alerts.recipients,
+       alerts.attempts, alerts.last_error, alerts.next_attempt_at, alerts.created_at,
+       alerts.sent_at, alerts.message_id, alerts.story_id, alerts.reason, hits.id AS hit_id,
+       hits.watch, hits.matched, entries.title,
        entries.summary, entries.url, entries.published, entries.key AS entry_key,
        entries.outlet, feeds.name AS feed
 FROM alerts
@@ -46,16 +51,19 @@ def due(
     *,
     created_by: datetime | None = None,
     force: bool = False,
+    push: bool = False,
 ) -> list[dict[str, Any]]:
-    """The alerts of ``kind`` that are due, oldest first; read, not claimed.
+    """The email alerts of ``kind`` that are due (``push``: the notifications), oldest
+    first; read, not claimed.
 
     Due: pending and past their backoff (all pending ones with ``force``), or claimed by
     a round that died (its lease ran out). A round claims each message's alerts with
     ``claim`` just before it sends that message, so a round killed half-way leaves only
     the message it was sending claimed, and everything else is due for the next round.
     """
-    sql = ALERT_SELECT + f" WHERE alerts.kind = :kind AND {_claimable(force)}"
-    params: dict[str, Any] = {"kind": kind, "now": iso(now)}
+    channel = "alerts.channel != :email" if push else "alerts.channel = :email"
+    sql = ALERT_SELECT + f" WHERE alerts.kind = :kind AND {channel} AND {_claimable(force)}"
+    params: dict[str, Any] = {"kind": kind, "now": iso(now), "email": EMAIL}
     if created_by is not None:
         sql += " AND alerts.created_at <= :created_by"
         params["created_by"] = iso(created_by)
@@ -87,8 +95,9 @@ def claim(store: Store, alert_ids: list[int], now: datetime, *, force: bool = Fa
 
 def sent_since(store: Store, since: datetime) -> int:
     row = store.conn.execute(
-        "SELECT count(*) FROM alerts WHERE kind = 'immediate' AND state = 'sent' AND sent_at >= ?",
-        [iso(since)],
+        "SELECT count(*) FROM alerts WHERE kind = 'immediate' AND channel = ? AND state = 'sent'"
+        " AND sent_at >= ?",
+        [EMAIL, iso(since)],
     ).fetchone()
     return int(row[0])
 
@@ -112,7 +121,7 @@ def fold_into_digest(store: Store, alert_ids: list[int]) -> None:
 
 
 def mark_sent(
-    store: Store, alert_ids: list[int], message_id: str, answer: str, now: datetime
+    store: Store, alert_ids: list[int], message_id: str | None, answer: str, now: datetime
 ) -> None:
     with store.write() as db:
         db.conn.executemany(
@@ -135,12 +144,16 @@ def mark_retry(
     max_backoff: timedelta,
     *,
     claimed: bool = True,
-) -> None:
+    give_up_after: int | None = None,
+) -> list[int]:
     """A temporary failure: try again later, each time waiting twice as long.
 
     ``claimed`` false: alerts this round never claimed (the server went down before their
-    turn); only those still pending are touched, never one another round holds."""
+    turn); only those still pending are touched, never one another round holds.
+    ``give_up_after``: an alert that has had that many tries is marked failed instead;
+    those are returned."""
     state = "sending" if claimed else "pending"
+    given_up: list[int] = []
     with store.write() as db:
         for alert_id in alert_ids:
             row = db.execute(
@@ -150,11 +163,15 @@ def mark_retry(
                 continue
             attempts = row[0] + 1
             wait = decide.backoff(attempts, timedelta(minutes=1), max_backoff)
+            last = give_up_after is not None and attempts >= give_up_after
+            if last:
+                given_up.append(alert_id)
             db.execute(
-                "UPDATE alerts SET state = 'pending', attempts = ?, last_error = ?,"
+                "UPDATE alerts SET state = ?, attempts = ?, last_error = ?,"
                 " next_attempt_at = ? WHERE id = ?",
-                [attempts, error, iso(now + wait), alert_id],
+                ["failed" if last else "pending", attempts, error, iso(now + wait), alert_id],
             )
+    return given_up
 
 
 def mark_failed(store: Store, alert_ids: list[int], error: str) -> None:

@@ -284,3 +284,17 @@ def m006_stories(db: Database) -> None:
 def m007_story_links(db: Database) -> None:
     """A story that is a later development of an earlier one says which (``follows``)."""
     _table(db, "stories").add_column("follows", int)
+
+
+@MIGRATIONS()
+def m008_notifications(db: Database) -> None:
+    """Alerts per channel: ``email``, or a push notification URL as configured.
+
+    The URL is stored with its ``$NAME`` references unexpanded, so no secret from the
+    environment reaches the database. The unique index moves from (hit, kind) to (hit,
+    kind, channel): one row per channel, never two.
+    """
+    alerts = _table(db, "alerts")
+    alerts.add_column("channel", str, not_null_default="email")
+    db.execute("DROP INDEX idx_alerts_hit_id_kind")
+    alerts.create_index(["hit_id", "kind", "channel"], unique=True)

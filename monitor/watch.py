@@ -29,6 +29,7 @@ WATCH_KEYS = {
     "rule",
     "alert_to",
     "alert_mode",
+    "notify",
     "stories",
     "figures",
 }
@@ -57,6 +58,7 @@ class WatchSpec:
     description: str = ""
     alert_to: tuple[str, ...] | None = None  # None: the config's email.to
     alert_mode: str | None = None  # None: the config's email.mode
+    notify: tuple[str, ...] | None = None  # notification URLs; None: the config's notify.urls
     min_score: float = 0.0
     title_weight: float = 2.0
     summary_weight: float = 1.0
@@ -198,9 +200,11 @@ def watch_from_dict(
     if alert_mode is not None and alert_mode not in ALERT_MODES:
         problems.append(f"{where}: alert_mode: expected one of {', '.join(ALERT_MODES)}")
         alert_mode = None
+    notify = _notify_urls(data.get("notify"), f"{where}: notify", problems)
     spec = WatchSpec(
         alert_to=tuple(alert_to) if alert_to is not None else None,
         alert_mode=alert_mode,
+        notify=notify,
         name=name,
         groups=tuple(groups),
         exclude=exclude,
@@ -213,6 +217,21 @@ def watch_from_dict(
         figures=figures_from(data.get("figures"), where, problems),
     )
     return (None if problems else spec), problems
+
+
+def _notify_urls(value: object, at: str, problems: list[str]) -> tuple[str, ...] | None:
+    """A watch's own notification URLs (``[]``: none for it), checked for their form."""
+    if value is None:
+        return None
+    from monitor.notify import url_problem  # imports apprise: only for a watch that says so
+
+    if not isinstance(value, list):
+        problems.append(f"{at}: expected a list of Apprise URLs")
+        return None
+    found = [(url, url_problem(url)) for url in value]
+    # By position, not quoted: a URL may hold a token written into the file.
+    problems.extend(f"{at}[{i}]: {problem}" for i, (_, problem) in enumerate(found) if problem)
+    return tuple(url for url, problem in found if not problem)
 
 
 def _is_weight(value: object) -> bool:

@@ -115,6 +115,7 @@ def test_migrations_are_recorded_and_not_run_twice(tmp_path: Path) -> None:
         "m005_identity",
         "m006_stories",
         "m007_story_links",
+        "m008_notifications",
     ]
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -1,5 +1,6 @@
-"""Hits: new hits with their alerts queued (the outbox) and their story, rescans that
-mark hits as matching or no longer matching, and reading hits (``HIT_SELECT``, ``hit_row``).
+"""Hits: new hits with their alerts queued (the outbox: email, and one row per push
+notification URL) and their story, rescans that mark hits as matching or no longer
+matching, and reading hits (``HIT_SELECT``, ``hit_row``).
 """
 
 from __future__ import annotations
@@ -14,23 +15,32 @@ from sqlite_utils import Database
 from monitor.records import Entry, Match
 from monitor.store.base import StoreBase, iso
 
+EMAIL = "email"  # the channel of email alerts; any other channel is a notification URL
+
 
 @dataclass(frozen=True)
 class AlertPlan:
-    """What a new hit of one watch queues: alert kinds (immediate, digest) and recipients.
+    """What a new hit of one watch queues: alert kinds (immediate, digest) and recipients
+    for email, and one immediate alert per push notification URL in ``channels``.
 
     ``per`` "story": with stories, only a hit that starts a story or brings a new figure
-    queues the immediate alert; the story's other articles wait for the digest."""
+    queues the immediate alert; the story's other articles wait for the digest. Push
+    notifications follow the same rule, and have no digest."""
 
     kinds: tuple[str, ...]
     recipients: tuple[str, ...]
     per: str = "story"
+    channels: tuple[str, ...] = ()  # notification URLs as configured ($NAME unexpanded)
 
     def for_hit(self, news: bool | None) -> tuple[str, ...]:
         """The kinds for a hit; ``news`` is None when the watch keeps no stories."""
         if news is None or news or self.per == "article" or not self.kinds:
             return self.kinds
         return ("digest",)
+
+    def channels_for(self, news: bool | None) -> tuple[str, ...]:
+        """The notification URLs a hit goes to: all of them when it brings news."""
+        return self.channels if news is None or news or self.per == "article" else ()
 
 
 class HitsMixin(StoreBase):
@@ -66,18 +76,17 @@ class HitsMixin(StoreBase):
             if plan is None:
                 continue
             reason = "article" if placed is None else placed.reason
-            for kind in plan.for_hit(None if placed is None else placed.news):
+            news = None if placed is None else placed.news
+            story_id = placed.story_id if placed else None
+            # (kind, channel, recipients): email rows name their recipients, a push
+            # notification's URL is its own address.
+            rows = [(kind, EMAIL, list(plan.recipients)) for kind in plan.for_hit(news)]
+            rows += [("immediate", url, []) for url in plan.channels_for(news)]
+            for kind, channel, recipients in rows:
                 db.execute(
-                    "INSERT OR IGNORE INTO alerts (hit_id, kind, state, recipients, created_at,"
-                    " story_id, reason) VALUES (?, ?, 'pending', ?, ?, ?, ?)",
-                    [
-                        hit_id,
-                        kind,
-                        json.dumps(list(plan.recipients)),
-                        iso(now),
-                        placed.story_id if placed else None,
-                        reason,
-                    ],
+                    "INSERT OR IGNORE INTO alerts (hit_id, kind, channel, state, recipients,"
+                    " created_at, story_id, reason) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
+                    [hit_id, kind, channel, json.dumps(recipients), iso(now), story_id, reason],
                 )
         return added
 
