@@ -4,7 +4,8 @@ This module holds the group, the helpers the command modules share (``config_of`
 ``open_store``, ``pick_watch``) and the commands that poll and measure: run, poll, feeds,
 rescan, eval, serve. The hit commands (hits, show, mark, export) are in ``cli_hits``,
 the service commands in ``cli_service``, the story commands in ``cli_stories``, the
-parameter types they share in ``cli_params``.
+subcommands of ``feeds`` that edit the feed list in ``cli_feeds``, the parameter types
+they share in ``cli_params``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from monitor.cli_params import Duration, cutoff
 from monitor.config import DEFAULT_PATH, Config, load
 from monitor.errors import MonitorError
 from monitor.pipeline import Poller, summary, utcnow
-from monitor.records import FeedOutcome
+from monitor.records import FeedConfig, FeedOutcome
 from monitor.store import Store
 from monitor.watch import WatchSpec
 
@@ -119,19 +120,27 @@ def run(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option(
+    "--feed",
+    "feed_names",
+    multiple=True,
+    metavar="NAME",
+    help="Only this feed, enabled or not (repeatable); exit 1 if one fails.",
+)
 @click.pass_context
-def poll(ctx: click.Context) -> None:
+def poll(ctx: click.Context, feed_names: tuple[str, ...]) -> None:
     """Poll every enabled feed once now, send due alerts, print a summary, exit.
 
-    This is the command to run from cron instead of the daemon.
+    This is the command to run from cron instead of the daemon. With --feed it polls
+    only the feeds named, and says for each how it went: is this feed working?
 
-    Example: monitor poll
+    Example: monitor poll --feed tagesschau-ausland
     """
     from monitor.alert import deliver
 
     config = config_of(ctx)
+    feeds = pick_feeds(config, feed_names) if feed_names else config.enabled_feeds
     store = open_store(config)
-    feeds = config.enabled_feeds
     started = time.monotonic()
     show_bar = sys.stderr.isatty()
 
@@ -144,20 +153,57 @@ def poll(ctx: click.Context) -> None:
 
     try:
         outcomes = asyncio.run(one_pass())
+        if feed_names:
+            order = {feed.name: i for i, feed in enumerate(feeds)}
+            for outcome in sorted(outcomes, key=lambda o: order[o.feed]):
+                click.echo(outcome_line(outcome))
         click.echo(summary(outcomes, time.monotonic() - started))
         click.echo(deliver(config, store, utcnow()).summary())
     finally:
         store.close()
+    if feed_names and any(o.status == "error" for o in outcomes):
+        raise click.exceptions.Exit(1)
 
 
-@cli.command()
+def outcome_line(outcome: FeedOutcome) -> str:
+    """How one feed's poll went, for ``poll --feed``: ``name: ok (HTTP 200), 3 new ...``."""
+    if outcome.status == "error":
+        return f"{outcome.feed}: failed: {outcome.error}"
+    status = "ok" if outcome.status == "ok" else "not modified"
+    http = f" (HTTP {outcome.http_status})" if outcome.http_status else ""
+    warned = f"; {len(outcome.warnings)} warning(s), see the log" if outcome.warnings else ""
+    return (
+        f"{outcome.feed}: {status}{http}, {outcome.new_entries} new entries,"
+        f" {outcome.new_hits} new hits{warned}"
+    )
+
+
+def pick_feeds(config: Config, names: tuple[str, ...]) -> list[FeedConfig]:
+    """The configured feeds named, in the order given; one error line for unknown names."""
+    by_name = {feed.name: feed for feed in config.feeds}
+    unknown = [name for name in dict.fromkeys(names) if name not in by_name]
+    if unknown:
+        listed = ", ".join(by_name) or "none"
+        which = ", ".join(repr(name) for name in unknown)
+        raise click.ClickException(
+            f"no feed named {which} in {config.path}; the feeds are: {listed}"
+        )
+    return [by_name[name] for name in dict.fromkeys(names)]
+
+
+@cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per feed.")
 @click.pass_context
 def feeds(ctx: click.Context, as_json: bool) -> None:
     """Each feed's health: last success, last error, failures in a row, entries, hits.
 
+    The subcommands change the feed list in the config file (add, remove, enable,
+    disable) and move it to and from other feed readers as OPML (import, export).
+
     Example: monitor feeds --json
     """
+    if ctx.invoked_subcommand is not None:
+        return
     config = config_of(ctx)
     store = open_store(config)
     store.sync_feeds(list(config.feeds))
@@ -301,6 +347,7 @@ def main() -> None:
 
 
 # The hit commands (hits, show, mark, export), the service commands (check-config,
-# outbox, test-email, health, db) and the story commands (stories, story, figures) live
-# in modules of their own.
-from monitor import cli_hits, cli_service, cli_stories  # noqa: E402, F401
+# outbox, test-email, health, db), the story commands (stories, story, figures) and the
+# feed-list commands (feeds add, remove, enable, disable, import, export) live in modules
+# of their own.
+from monitor import cli_feeds, cli_hits, cli_service, cli_stories  # noqa: E402, F401
