@@ -105,7 +105,8 @@ def run(ctx: click.Context) -> None:
     """Run the daemon: poll every enabled feed on its interval until stopped.
 
     SIGINT or SIGTERM stops it cleanly; polls in flight finish their writes. SIGHUP
-    stops it the same way, saying so (reloading the configuration is not supported yet).
+    re-reads the configuration, and so does a change to the config or a watch file
+    (schedule.reload). A config with problems is refused and the running one goes on.
 
     Example: monitor run
     """

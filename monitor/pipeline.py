@@ -6,6 +6,11 @@
 Fetches overlap (``fetch.concurrency`` in flight), parsing runs in worker processes on
 every core, and each feed's results are written in one transaction. A failing feed is
 a value (``FeedOutcome(status="error")``), recorded on the feed; it never stops a pass.
+
+A poll takes the poller's parts (config, store, fetcher, parser pool) as ``InForce``
+when it starts and keeps them to its end. ``Poller.reconfigure`` (the daemon's reload)
+hands new parts to the polls that start after it; parts it replaced are closed once
+the last poll that holds them has written.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,12 +51,25 @@ def fetch_settings(config: Config) -> FetchSettings:
     )
 
 
+@dataclass(frozen=True)
+class InForce:
+    """The parts one poll uses from its start to its write, whatever a reload does meanwhile."""
+
+    config: Config
+    store: Store
+    fetcher: Fetcher
+    parsers: ParserPool
+
+
+Part = Store | Fetcher | ParserPool
+
+
 class Poller:
     """Everything a poll needs, opened once: ``async with Poller(config, store) as p``."""
 
     def __init__(self, config: Config, store: Store, *, clock: Clock = utcnow) -> None:
         self.config = config
-        self.store = store
+        self.store = store  # the caller's: closed by the caller, never here
         self.clock = clock
         self.fetcher = Fetcher(fetch_settings(config))
         self.parsers: ParserPool | None = None
@@ -58,45 +77,100 @@ class Poller:
         self.on_new_hits: Callable[[], None] | None = None  # the daemon: deliver soon
         self.on_outcome: Callable[[FeedOutcome], None] | None = None  # the daemon: metrics
         self.store_failing = False  # the last write failed: the next good one clears the note
+        self._given_store = store
+        self._polls: dict[object, InForce] = {}  # per running poll, the parts it holds
+        self._retired: list[Part] = []  # replaced by a reload, closed once no poll holds them
+        self._closing: set[asyncio.Task[None]] = set()
+        self._new_interval: set[str] = set()  # feeds whose interval a reload changed
 
     async def __aenter__(self) -> Poller:
         self.store.sync_feeds(list(self.config.feeds))
         self.store_failing = self.store.write_failure() is not None  # left by an earlier run
-        self.parsers = ParserPool(
-            self.config.watches,
-            workers=self.config["parse.workers"],
-            timeout=self.config.seconds("parse.timeout"),
-            memory_mb=self.config["parse.memory_mb"],
-        )
+        self.parsers = _parser_pool(self.config)
         await self.fetcher.__aenter__()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.fetcher.__aexit__()
-        if self.parsers is not None:
-            self.parsers.close()
+        self._retired += [self.fetcher] if self.parsers is None else [self.fetcher, self.parsers]
+        self._retired.append(self.store)
+        self._polls.clear()  # a poll still running at exit is abandoned (the daemon waits)
+        self._release(exiting=True)
+        if self._closing:
+            await asyncio.wait(self._closing)
+
+    async def reconfigure(
+        self, config: Config, store: Store, *, new_fetcher: bool, new_parsers: bool
+    ) -> None:
+        """Polls that start from now on use ``config``; polls running go on with their parts.
+
+        ``store`` is a connection opened with the new config's alert plans and stories;
+        the poller owns it from now on. A new fetcher (``fetch.*`` changed) and parser
+        pool (watches or ``parse.*`` changed) are built only when asked for. Raises
+        ``StoreError`` when the feeds table cannot be brought up to date, before
+        anything is swapped."""
+        assert self.parsers is not None, "use Poller as an async context manager"
+        store.sync_feeds(list(config.feeds))
+        replaced: list[Part] = [] if store is self.store else [self.store]
+        fetcher, parsers = self.fetcher, self.parsers
+        if new_fetcher:
+            fetcher = Fetcher(fetch_settings(config))
+            await fetcher.__aenter__()
+            replaced.append(self.fetcher)
+        if new_parsers:
+            parsers = _parser_pool(config)
+            replaced.append(self.parsers)
+        before = {f.name: f.interval for f in self.config.feeds}
+        self._new_interval |= {
+            f.name for f in config.feeds if before.get(f.name, f.interval) != f.interval
+        }
+        self.config, self.store, self.fetcher, self.parsers = config, store, fetcher, parsers
+        self._retired += replaced
+        self._release()
+
+    def _release(self, *, exiting: bool = False) -> None:
+        """Close each replaced part that neither a running poll nor the next one holds."""
+        held = list(self._polls.values())
+        if not exiting and self.parsers is not None:
+            held.append(InForce(self.config, self.store, self.fetcher, self.parsers))
+        still: list[Part] = []
+        for part in self._retired:
+            if any(part is q for p in held for q in (p.store, p.fetcher, p.parsers)):
+                still.append(part)
+            elif isinstance(part, Store):
+                if part is not self._given_store:
+                    part.close()
+            else:
+                closer = asyncio.create_task(_close(part))
+                self._closing.add(closer)
+                closer.add_done_callback(self._closing.discard)
+        self._retired = still
 
     async def poll_feed(self, feed: FeedConfig) -> FeedOutcome:
         """Fetch, parse, match and store one feed. Never raises for a feed's own failure."""
         assert self.parsers is not None, "use Poller as an async context manager"
+        parts = InForce(self.config, self.store, self.fetcher, self.parsers)
+        token = object()
+        self._polls[token] = parts
         task = asyncio.current_task()
         if task is not None:
             self.in_flight.add(task)
         try:
-            return await self._poll(feed)
+            return await self._poll(feed, parts)
         finally:
             if task is not None:
                 self.in_flight.discard(task)
+            if self._polls.pop(token, None) is not None and self._retired:
+                self._release()
 
-    async def _poll(self, feed: FeedConfig) -> FeedOutcome:
-        assert self.parsers is not None
-        state = self.store.feed_state(feed.name)
-        fetched = await self.fetcher.fetch(feed, state)
+    async def _poll(self, feed: FeedConfig, parts: InForce) -> FeedOutcome:
+        store = parts.store
+        state = store.feed_state(feed.name)
+        fetched = await parts.fetcher.fetch(feed, state)
         parsed: ParsedFeed | None = None
         error = fetched.error
         if fetched.status == "ok":
             try:
-                parsed = await self.parsers.process(
+                parsed = await parts.parsers.process(
                     fetched.body, fetched.headers, feed.language, fetched.final_url
                 )
             except ParseError as exc:
@@ -104,17 +178,17 @@ class Poller:
         now = self.clock()
         failures = 0 if error is None else state.failures + 1
         next_at = decide.next_attempt(
-            failures, feed.interval, self.config["schedule.max_backoff"], now, fetched.retry_after
+            failures, feed.interval, parts.config["schedule.max_backoff"], now, fetched.retry_after
         )
         try:
-            recorded = self.store.record_poll(
+            recorded = store.record_poll(
                 feed, fetched, parsed, error=error, next_attempt_at=next_at, now=now
             )
         except StoreError as exc:
             # Nothing was written, the feed's ETag included: the next poll fetches it again.
-            return self._store_failed(feed, exc, fetched.elapsed, now)
+            return self._store_failed(feed, store, exc, fetched.elapsed, now)
         if self.store_failing:
-            self.store_failing = not self.store.clear_write_failure()
+            self.store_failing = not store.clear_write_failure()
         outcome = FeedOutcome(
             feed=feed.name,
             status="error" if error else fetched.status,
@@ -134,7 +208,7 @@ class Poller:
         return outcome
 
     def _store_failed(
-        self, feed: FeedConfig, exc: StoreError, elapsed: float, now: datetime
+        self, feed: FeedConfig, store: Store, exc: StoreError, elapsed: float, now: datetime
     ) -> FeedOutcome:
         """A poll whose results could not be written: one ``store_error`` line, an error
         outcome for the summary and the metrics, and a note ``monitor health`` reads."""
@@ -145,7 +219,7 @@ class Poller:
             extra={"event": "store_error", "feed": feed.name, "error": str(exc)},
         )
         self.store_failing = True
-        self.store.note_write_failure(str(exc), now)
+        store.note_write_failure(str(exc), now)
         outcome = FeedOutcome(feed.name, "error", error=str(exc), elapsed=elapsed)
         if self.on_outcome is not None:
             self.on_outcome(outcome)
@@ -153,9 +227,14 @@ class Poller:
 
     async def poll_due(self, feed: FeedConfig) -> FeedOutcome | None:
         """The scheduler's job: poll the feed unless it is still backing off."""
-        if not decide.is_due(self.store.feed_state(feed.name), self.clock()):
+        state = self.store.feed_state(feed.name)
+        # The last success set the next attempt by the old interval; a reload that changed
+        # the interval rescheduled the job, whose first run is the one that counts.
+        rescheduled = state.failures == 0 and feed.name in self._new_interval
+        if not rescheduled and not decide.is_due(state, self.clock()):
             log.debug("skipped feed=%s reason=backoff", feed.name)
             return None
+        self._new_interval.discard(feed.name)
         return await self.poll_feed(feed)
 
     async def poll_all(
@@ -213,3 +292,19 @@ def summary(outcomes: list[FeedOutcome], seconds: float) -> str:
         f"{sum(o.new_entries for o in outcomes)} new entries, "
         f"{sum(o.new_hits for o in outcomes)} new hits"
     )
+
+
+def _parser_pool(config: Config) -> ParserPool:
+    return ParserPool(
+        config.watches,
+        workers=config["parse.workers"],
+        timeout=config.seconds("parse.timeout"),
+        memory_mb=config["parse.memory_mb"],
+    )
+
+
+async def _close(part: Fetcher | ParserPool) -> None:
+    if isinstance(part, Fetcher):
+        await part.__aexit__()
+    else:
+        await asyncio.to_thread(part.close)  # stops the workers, waits for them

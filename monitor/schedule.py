@@ -5,10 +5,14 @@ Each enabled feed gets an interval job (its own interval, plus ``schedule.jitter
 so runs missed while the machine slept collapse into one. A job whose feed is still
 backing off after failures returns at once (``decide.is_due``). SIGINT and SIGTERM set
 an event; the scheduler stops taking jobs and polls in flight finish their writes.
-SIGHUP, which service managers send to ask for a reload, takes the same way out with a
-log line saying so: reloading the configuration is not supported yet, and dying of the
-signal's default action would leave no trace in the log.
 A second job delivers due alerts every minute (``alert.deliver``).
+
+SIGHUP, and with ``schedule.reload`` a change to the config file or a watch file (their
+``stat`` is compared every few seconds), re-read the whole configuration:
+
+    load | reload.diff | poller.reconfigure | jobs added, removed, rescheduled
+
+A config that does not load is refused with its problems, and the running one goes on.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncio
 import logging
 import random
 import signal
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -25,19 +30,23 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.alert import deliver, plans
-from monitor.config import Config
-from monitor.errors import MonitorError, StoreError
+from monitor.config import Config, load
+from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.housekeeping import run as run_housekeeping
 from monitor.pipeline import Poller, utcnow
+from monitor.records import FeedConfig
+from monitor.reload import Changes, Signature, diff, signature
 from monitor.store import Store, iso
+from monitor.stories.keep import StoryKeeper
 
 log = logging.getLogger(__name__)
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 ALERT_EVERY = 60  # seconds between deliveries: digests go out within a minute of their time
 HEARTBEAT_EVERY = 30  # seconds; `monitor health` fails after health.max_age without one
+CHECK_FILES_EVERY = 2.0  # seconds between looks at the config's modification times
 
 
 async def heartbeat(store: Store) -> None:
@@ -55,10 +64,10 @@ async def heartbeat(store: Store) -> None:
         )
 
 
-async def housekeeping(config: Config, poller: Poller) -> None:
+async def housekeeping(poller: Poller) -> None:
     """Hourly: prune, dead-feed checks and notices, the weekly vacuum when idle."""
     idle = not poller.in_flight
-    await asyncio.to_thread(_housekeeping_round, config, idle)
+    await asyncio.to_thread(_housekeeping_round, poller.config, idle)
 
 
 def _housekeeping_round(config: Config, idle: bool) -> None:
@@ -116,31 +125,49 @@ def _deliver_round(config: Config) -> None:
         store.close()
 
 
+def open_store(config: Config) -> Store:
+    """A connection that queues the config's alerts and places hits in its stories."""
+    return Store(config.database, alerts=plans(config), stories=StoryKeeper(config.watches))
+
+
 async def run_daemon(config: Config, store: Store, stop: asyncio.Event | None = None) -> None:
     """Poll every enabled feed on its schedule until ``stop`` is set or a signal arrives."""
     stop = stop or asyncio.Event()
+    hangup = asyncio.Event()  # a SIGHUP: reload (one that comes while starting waits for it)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, _hang_up, stop)
+    loop.add_signal_handler(signal.SIGHUP, hangup.set)
     try:
-        await _run(config, store, stop)
+        await _run(config, store, stop, hangup)
     finally:
-        for sig in STOP_SIGNALS:
+        for sig in SIGNALS:
             loop.remove_signal_handler(sig)
     log.info("stopped")
 
 
-def _hang_up(stop: asyncio.Event) -> None:
-    log.warning(
-        "received SIGHUP; reloading the configuration is not supported yet, stopping cleanly:"
-        " restart the service"
+def _schedule_feed(
+    scheduler: AsyncIOScheduler, poller: Poller, feed: FeedConfig, first_in: float
+) -> None:
+    """The feed's job, first run in up to ``first_in`` seconds (spread, not all at once)."""
+    jitter = poller.config.seconds("schedule.jitter")
+    scheduler.add_job(
+        poller.poll_due,
+        _trigger(poller.config, feed),
+        args=[feed],
+        id=feed.name,
+        name=f"poll {feed.name}",
+        replace_existing=True,
+        next_run_time=utcnow() + timedelta(seconds=random.uniform(0, min(jitter, first_in))),
     )
-    stop.set()
 
 
-async def _run(config: Config, store: Store, stop: asyncio.Event) -> None:
+def _trigger(config: Config, feed: FeedConfig) -> IntervalTrigger:
     jitter = config.seconds("schedule.jitter")
+    return IntervalTrigger(seconds=feed.interval.total_seconds(), jitter=jitter or None)
+
+
+async def _run(config: Config, store: Store, stop: asyncio.Event, hangup: asyncio.Event) -> None:
     scheduler = AsyncIOScheduler(
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
@@ -149,15 +176,7 @@ async def _run(config: Config, store: Store, stop: asyncio.Event) -> None:
         feeds = config.enabled_feeds
         now = utcnow()
         for feed in feeds:
-            scheduler.add_job(
-                poller.poll_due,
-                IntervalTrigger(seconds=feed.interval.total_seconds(), jitter=jitter or None),
-                args=[feed],
-                id=feed.name,
-                name=f"poll {feed.name}",
-                # Spread the first pass over a few seconds rather than all at once.
-                next_run_time=now + timedelta(seconds=random.uniform(0, min(jitter, 5.0))),
-            )
+            _schedule_feed(scheduler, poller, feed, first_in=5.0)
         alerts = AlertJob(config, poller.in_flight)
         alerts.job = scheduler.add_job(
             alerts.run,  # a coroutine function, so APScheduler awaits it on the loop
@@ -178,7 +197,7 @@ async def _run(config: Config, store: Store, stop: asyncio.Event) -> None:
         scheduler.add_job(
             housekeeping,
             IntervalTrigger(hours=1),
-            args=[config, poller],
+            args=[poller],
             id="housekeeping",
             name="housekeeping",
             next_run_time=now + timedelta(minutes=1),
@@ -188,12 +207,140 @@ async def _run(config: Config, store: Store, stop: asyncio.Event) -> None:
 
             metrics.serve(config["metrics.host"], config["metrics.port"], store.path)
             poller.on_outcome = metrics.record
+        reloader = Reloader(scheduler, poller, alerts, hangup)
         scheduler.start()
+        reloads = asyncio.create_task(reloader.run())
         log.info(
             "started feeds=%d watches=%d database=%s", len(feeds), len(config.watches), store.path
         )
         await stop.wait()
+        await reloader.stop(reloads)
         log.info("stopping in_flight=%d", len(poller.in_flight))
-        scheduler.shutdown(wait=False)
+        # Paused first: shutting down cancels the jobs still running, and those must
+        # finish their writes (up to a fetch's deadline).
+        scheduler.pause()
         if poller.in_flight:
-            await asyncio.wait(poller.in_flight, timeout=config.seconds("fetch.timeout") + 5)
+            timeout = poller.config.seconds("fetch.timeout") + 5
+            await asyncio.wait(poller.in_flight, timeout=timeout)
+        scheduler.shutdown(wait=False)
+
+
+class Reloader:
+    """Re-reads the configuration on SIGHUP and when its files change, one reload at a time.
+
+    Files are compared by ``reload.signature`` every ``CHECK_FILES_EVERY`` seconds while
+    ``schedule.reload`` is on, and read once two looks in a row agree: a file caught
+    half-written by an editor waits for the next look instead of being refused."""
+
+    def __init__(
+        self, scheduler: AsyncIOScheduler, poller: Poller, alerts: AlertJob, hangup: asyncio.Event
+    ) -> None:
+        self.scheduler = scheduler
+        self.poller = poller
+        self.alerts = alerts
+        self.hangup = hangup
+        self.loaded: Signature = signature(poller.config)  # the files the config came from
+        self.seen = self.loaded  # at the last look
+        self.stopping = False
+
+    async def run(self) -> None:
+        while not self.stopping:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.hangup.wait(), CHECK_FILES_EVERY)
+            if self.stopping:
+                return
+            try:
+                if self.hangup.is_set():
+                    self.hangup.clear()
+                    await self.reload("SIGHUP")
+                elif self.poller.config["schedule.reload"]:
+                    now = await asyncio.to_thread(signature, self.poller.config)
+                    if now != self.loaded and now == self.seen:
+                        await self.reload("files")
+                    self.seen = now
+            except Exception:  # a bug: logged, and the daemon goes on with what it has
+                log.exception("config_reload_failed")
+
+    async def stop(self, task: asyncio.Task[None]) -> None:
+        """At shutdown: a reload under way finishes (it is quick), then the task ends."""
+        self.stopping = True
+        self.hangup.set()
+        await task
+
+    async def reload(self, trigger: str) -> None:
+        running = self.poller.config
+        before = await asyncio.to_thread(signature, running)
+        self.loaded = self.seen = before  # refused or not: not again until a file changes
+        try:
+            new = await asyncio.to_thread(load, running.path)
+        except ConfigError as exc:
+            _refused(trigger, "; ".join(exc.problems))
+            return
+        changes = diff(running, new)
+        try:
+            store = open_store(changes.config)
+        except StoreError as exc:
+            _refused(trigger, str(exc))
+            return
+        try:
+            await self.poller.reconfigure(
+                changes.config,
+                store,
+                new_fetcher=changes.new_fetcher,
+                new_parsers=changes.new_parsers,
+            )
+        except MonitorError as exc:
+            store.close()
+            _refused(trigger, str(exc))
+            return
+        if new["watches_dir"] != running["watches_dir"]:
+            self.loaded = self.seen = signature(new)
+        self._reschedule(changes)
+        self.alerts.config = changes.config
+        log.info(
+            "config_reloaded %s trigger=%s",
+            changes.summary(),
+            trigger,
+            extra={"event": "config_reloaded", "trigger": trigger},
+        )
+        if changes.restart:
+            log.warning(
+                "config_needs_restart keys=%s: changed, but each needs a restart; until then"
+                " the running value is kept",
+                ",".join(changes.restart),
+                extra={"event": "config_needs_restart", "keys": list(changes.restart)},
+            )
+
+    def _reschedule(self, changes: Changes) -> None:
+        """Jobs for the feeds added, none for those removed, new triggers for changed ones."""
+        for name in changes.removed:
+            if self.scheduler.get_job(name) is not None:
+                self.scheduler.remove_job(name)  # a poll running now still finishes
+        for feed in changes.added:
+            _schedule_feed(self.scheduler, self.poller, feed, first_in=2.0)
+        changed = {f.name: f for f in changes.changed}
+        if changes.reschedule_all:
+            changed = {f.name: f for f in changes.config.enabled_feeds} | changed
+        added = {f.name for f in changes.added}
+        for name, feed in changed.items():
+            job = self.scheduler.get_job(name)
+            if job is None or name in added:
+                continue
+            job.modify(args=[feed])
+            old = job.trigger
+            new = _trigger(changes.config, feed)
+            if not (
+                isinstance(old, IntervalTrigger)
+                and old.interval == new.interval
+                and old.jitter == new.jitter
+            ):
+                job.reschedule(new)
+
+
+def _refused(trigger: str, error: str) -> None:
+    log.error(
+        "config_reload_refused error=%r trigger=%s",
+        error,
+        trigger,
+        extra={"event": "config_reload_refused", "trigger": trigger, "error": error},
+    )

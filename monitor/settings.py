@@ -106,7 +106,8 @@ SETTINGS: tuple[Setting, ...] = (
         "schedule.reload",
         "bool",
         True,
-        "Re-read the config and watch files when they change (and on SIGHUP), without a restart.",
+        "Re-read the config and watch files when they change, without a restart (SIGHUP"
+        " re-reads them whatever this says).",
     ),
     Setting(
         "schedule.jitter",
