@@ -79,6 +79,14 @@ def load(path: Path | str) -> Config:
     problems: list[str] = []
     base = path.parent.resolve()
     values, raw = _settings(data, path, base, problems)
+    if values.get("notify.urls"):
+        from monitor.notify import url_problem  # imports apprise: only when push is set up
+
+        problems.extend(
+            f"{path}: notify.urls[{i}]: {wrong}"  # by position: a URL may hold a token
+            for i, url in enumerate(values["notify.urls"])
+            if (wrong := url_problem(url))
+        )
     feeds = _feeds(data.get("feeds", []), path, values, raw, problems)
     watches: list[WatchSpec] = []
     if values.get("watches_dir") is not None:

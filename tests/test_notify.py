@@ -500,3 +500,15 @@ def test_an_older_database_keeps_its_alerts_as_email(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM alerts").fetchone()[0] == 2
     finally:
         store.close()
+
+
+def test_check_config_refuses_a_notify_url_that_is_no_url(tmp_path: Path) -> None:
+    from monitor.config import load
+    from monitor.errors import ConfigError
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path, {}, extra='[notify]\nurls = ["ntfy://ok/topic", "not a url"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load(config)
+    assert "notify.urls[1]: expected an Apprise URL" in str(caught.value)
+    assert "notify.urls[0]" not in str(caught.value)
