@@ -229,3 +229,25 @@ def same_story(a: str, b: str) -> bool:
     words_a, words_b = title_words(a), title_words(b)
     shared = len(words_a & words_b)
     return shared >= 3 and shared / max(1, min(len(words_a), len(words_b))) >= 0.5
+
+
+def checked_terms(
+    value: object, at: str, problems: list[str], *, allow_empty: bool = True
+) -> tuple[str, ...]:
+    """A list of terms from a watch file: the usable ones, each problem added to
+    ``problems`` as ``at: 'term': why`` (watch groups, entities, figure words share it)."""
+    from monitor.settings import shown  # settings imports nothing of ours but the version
+
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        problems.append(f"{at}: expected a list of strings")
+        return ()
+    if not value and not allow_empty:
+        problems.append(f"{at}: expected at least one term")
+    good: list[str] = []
+    for term in value:
+        problem = term_problem(term)
+        if problem:
+            problems.append(f"{at}: {shown(term)}: {problem}")
+        else:
+            good.append(term)
+    return tuple(good)

@@ -17,7 +17,7 @@ from typing import Any
 from monitor.rule import RuleError, compile_rule, ident
 from monitor.settings import is_address, shown
 from monitor.stories.spec import FigureSpec, StorySpec, figures_from, stories_from
-from monitor.terms import term_problem
+from monitor.terms import checked_terms
 
 WATCH_KEYS = {
     "description",
@@ -246,16 +246,4 @@ def _is_weight(value: object) -> bool:
 
 
 def _terms(value: object, at: str, problems: list[str], *, allow_empty: bool) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-        problems.append(f"{at}: expected a list of strings")
-        return ()
-    if not value and not allow_empty:
-        problems.append(f"{at}: expected at least one term")
-    good: list[str] = []
-    for term in value:
-        problem = term_problem(term)
-        if problem:
-            problems.append(f"{at}: {shown(term)}: {problem}")
-        else:
-            good.append(term)
-    return tuple(good)
+    return checked_terms(value, at, problems, allow_empty=allow_empty)

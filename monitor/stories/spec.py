@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from monitor.settings import parse_duration, shown
-from monitor.terms import term_problem
+from monitor.terms import checked_terms
 
 STORIES_KEYS = {"window", "entities"}
 FIGURES_KEYS = {"default_kind", "units", "kinds", "sources", "needs_unit"}
@@ -133,14 +133,4 @@ def _lexicon(raw: Any, at: str, problems: list[str]) -> Lexicon:
 
 
 def _terms(value: Any, at: str, problems: list[str]) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-        problems.append(f"{at}: expected a list of terms")
-        return ()
-    good = []
-    for term in value:
-        problem = term_problem(term)
-        if problem:
-            problems.append(f"{at}: {shown(term)}: {problem}")
-        else:
-            good.append(term)
-    return tuple(good)
+    return checked_terms(value, at, problems)
