@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -366,9 +366,13 @@ IDS = st.one_of(whole_numbers(), st.sampled_from(EDGES), st.text(min_size=1, max
 
 
 @given(hit_id=IDS)
+@example(hit_id="/")
 @HOSTILE_SETTINGS
 def test_no_hit_id_makes_a_500(client: httpx.Client, hit_id: str) -> None:
     answer = client.get("/hits/" + quote(hit_id, safe=""))
+    if answer.status_code == 307:  # "/hits/%2F" is "/hits//": Starlette drops the slash
+        assert urlsplit(answer.headers["location"]).path.startswith("/hits"), hit_id
+        return
     assert answer.status_code in (200, 404), (hit_id, answer.status_code)
     assert_a_page(answer)
 
