@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import ahocorasick
 
 from monitor.records import Entry, Match, TermHit
-from monitor.rule import Place, Rule, compile_rule
+from monitor.rule import Place, Rule, about_groups, compile_rule, meeting
 from monitor.terms import SENTENCE_MARK, fold_text, is_regex, term_patterns, term_regex
 from monitor.watch import EXCLUDE, WatchSpec  # EXCLUDE: the pseudo-group of exclusion terms
 
@@ -71,6 +71,7 @@ class CompiledWatch:
             spec.rule and any(f in spec.rule for f in ("near", "sentence", "about"))
         )
         self._required = [g.name for g in spec.groups if g.required]
+        self._about = about_groups(spec.rule, groups) if spec.rule and "about" in spec.rule else []
 
     def _scan(self, field_name: str, folded: str, out: dict[str, list[tuple[str, Place]]]) -> None:
         padded = f" {folded} "
@@ -124,7 +125,15 @@ class CompiledWatch:
         if score < spec.min_score:
             return Verdict(None, found, f"score {score:g} below min_score {spec.min_score:g}")
         matched = tuple(t for g in spec.groups for t in found.get(g.name, ()))
-        return Verdict(Match(spec.name, score, matched), found, "")
+        met = None
+        if self._about:
+            places = {group: [p for _t, p in hits] for group, hits in raw.items()}
+            for listed in self._about:
+                where = meeting(places, listed)
+                if where is not None:
+                    met = f"{', '.join(listed)} met in {where}"
+                    break
+        return Verdict(Match(spec.name, score, matched, met), found, "")
 
     def match(self, title: str, summary: str) -> Match | None:
         return self.verdict(title, summary).match

@@ -87,6 +87,7 @@ class Match:
     watch: str
     score: float
     terms: tuple[TermHit, ...]
+    met: str | None = None  # where an about() rule found its groups together
 
     @property
     def matched(self) -> list[str]:

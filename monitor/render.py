@@ -66,7 +66,7 @@ def explanation(row: dict[str, Any]) -> dict[str, Any]:
     groups: dict[str, list[dict[str, str]]] = {}
     for t in row["terms"]:
         groups.setdefault(t["group"], []).append({"term": t["term"], "field": t["field"]})
-    return {"score": row["score"], "groups": groups}
+    return {"score": row["score"], "groups": groups, "met": row.get("met")}
 
 
 def hit_object(row: dict[str, Any]) -> dict[str, Any]:
@@ -174,6 +174,8 @@ def hit_detail(row: dict[str, Any], tz: ZoneInfo, mark: Callable[[str], str]) ->
         "matched:",
         *[f"  {group}: {', '.join(found)}" for group, found in groups.items()],
     ]
+    if row.get("met"):
+        lines.append(f"about:      {row['met']}")
     if not row["still_matches"]:
         lines.append("note:       the watch no longer matches this entry")
     if row.get("note"):

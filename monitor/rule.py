@@ -155,3 +155,17 @@ def meeting(found: Found, groups: Sequence[str]) -> str | None:
 
 def _in(places: Sequence[Place], field: str, sentence: int) -> bool:
     return any(p.field == field and p.sentence == sentence for p in places)
+
+
+def about_groups(text: str, groups: Sequence[str]) -> list[list[str]]:
+    """The group lists of every ``about(...)`` in a rule that ``compile_rule`` accepted,
+    in the order written: what a hit's explanation says met where."""
+    names = {ident(g): g for g in groups}
+    tree = ast.parse(" ".join(text.split()), mode="eval")
+    return [
+        [names[arg.id] for arg in node.args if isinstance(arg, ast.Name) and arg.id in names]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "about"
+    ]

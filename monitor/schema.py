@@ -298,3 +298,9 @@ def m008_notifications(db: Database) -> None:
     alerts.add_column("channel", str, not_null_default="email")
     db.execute("DROP INDEX idx_alerts_hit_id_kind")
     alerts.create_index(["hit_id", "kind", "channel"], unique=True)
+
+
+@MIGRATIONS()
+def m009_where_met(db: Database) -> None:
+    """Where a hit's concepts met (``about()`` rules): "the headline and the lead"."""
+    _table(db, "hits").add_column("met", str)

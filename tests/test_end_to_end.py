@@ -109,3 +109,15 @@ def test_feeds_reports_health(fixture_config: Path) -> None:
     assert all(f["failures"] == 0 and f["last_success_at"] for f in feeds)
     assert sum(f["entries"] for f in feeds) == 35
     assert sum(f["hits"] for f in feeds) == 9
+
+
+def test_a_hit_explains_where_its_concepts_met(fixture_config: Path) -> None:
+    """The shipped rule's about() says where North Korea and its soldiers met."""
+    invoke(fixture_config, "poll")
+    hits = hits_json(fixture_config)
+    met = [h["explanation"]["met"] for h in hits if h["explanation"]["met"]]
+    assert met and all(" met in " in m for m in met), met
+    shown = invoke(
+        fixture_config, "show", str(next(h["id"] for h in hits if h["explanation"]["met"]))
+    )
+    assert "about:      north-korea, " in shown and " met in " in shown

@@ -238,3 +238,14 @@ def test_meeting_says_where_the_groups_met() -> None:
     found["nk"].append(Place("title", 2, 0))
     assert meeting(found, ["nk", "troops"]) == "the headline and the lead"
     assert meeting({"nk": [Place("summary", 0, 2)]}, ["nk", "troops"]) is None
+
+
+def test_a_hit_says_where_its_about_groups_met() -> None:
+    watch = WatchSpec("w", GROUPS, rule="about(nk, troops) or title(ru)")
+    matcher = Matcher([watch])
+    lead = matcher.matches(Entry("k", None, "Nordkorea", "Soldaten kämpfen. Mehr.", None, None))
+    assert lead[0].met == "nk, troops met in the headline and the lead"
+    later = Entry("k", None, "Lage", "Ruhig. Nordkorea schickt Soldaten. Ende.", None, None)
+    assert matcher.matches(later)[0].met == "nk, troops met in sentence 2 of the summary"
+    other = Entry("k", None, "Russland", "Nordkorea. Mehr. Soldaten.", None, None)
+    assert matcher.matches(other)[0].met is None  # the title() alternative made it a hit

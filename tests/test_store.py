@@ -116,6 +116,7 @@ def test_migrations_are_recorded_and_not_run_twice(tmp_path: Path) -> None:
         "m006_stories",
         "m007_story_links",
         "m008_notifications",
+        "m009_where_met",
     ]
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

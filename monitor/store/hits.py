@@ -61,9 +61,9 @@ class HitsMixin(StoreBase):
         added = 0
         for match in matches:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO hits (watch, entry_id, score, matched, terms, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [match.watch, entry_id, match.score, *_match_json(match), iso(now)],
+                "INSERT OR IGNORE INTO hits (watch, entry_id, score, matched, terms, created_at,"
+                " met) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [match.watch, entry_id, match.score, *_match_json(match), iso(now), match.met],
             )
             if not cursor.rowcount:
                 continue
@@ -120,9 +120,9 @@ class HitsMixin(StoreBase):
                         continue
                     counts["rematched"] += not row[1]
                     db.execute(
-                        "UPDATE hits SET still_matches = 1, score = ?, matched = ?, terms = ?"
-                        " WHERE id = ?",
-                        [match.score, *_match_json(match), row[0]],
+                        "UPDATE hits SET still_matches = 1, score = ?, matched = ?, terms = ?,"
+                        " met = ? WHERE id = ?",
+                        [match.score, *_match_json(match), match.met, row[0]],
                     )
         return counts
 
@@ -139,7 +139,7 @@ SELECT hits.id, hits.watch, feeds.name AS feed, entries.outlet, entries.title, e
        hits.terms,
        hits.score, hits.created_at, hits.status, hits.note, hits.marked_at,
        hits.still_matches, entries.first_seen_at, entries.key AS entry_key,
-       hits.story_id AS story
+       hits.story_id AS story, hits.met
 FROM hits
 JOIN entries ON entries.id = hits.entry_id
 JOIN feeds ON feeds.id = entries.feed_id
