@@ -223,7 +223,8 @@ def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) 
     """Re-run watches over stored entries, after a watch file changed.
 
     New matches become hits. A hit that no longer matches is kept and marked as no
-    longer matching, never deleted; a hit is never created twice for one entry.
+    longer matching, never deleted; a hit is never created twice for one entry. Near
+    misses are judged again; a flagged miss stays a hit.
 
     Example: monitor rescan --since 30d --watch nk-troops-russia
     """
@@ -234,13 +235,15 @@ def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) 
     matcher = Matcher(watches)
     names = [w.name for w in watches]
     store = open_store(config)
-    totals = {"entries": 0, "new": 0, "unmatched": 0, "rematched": 0}
+    totals = {"entries": 0, "new": 0, "unmatched": 0, "rematched": 0, "near": 0}
     now = utcnow()
     try:
         for batch in store.stored_entries(cutoff(now, since)):
-            results = [(entry_id, matcher.matches(entry)) for entry_id, entry in batch]
+            judged = [(entry_id, *matcher.judge(entry)) for entry_id, entry in batch]
+            results = [(entry_id, matches) for entry_id, matches, _near in judged]
             for key, value in store.apply_rescan(names, results, now).items():
                 totals[key] += value
+            totals["near"] += store.replace_near(names, [(e, n) for e, _m, n in judged], now)
             totals["entries"] += len(batch)
         stories = sum(store.rebuild_stories(name, now) for name in names)
     finally:
@@ -248,7 +251,7 @@ def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) 
     click.echo(
         f"rescanned {totals['entries']} entries with {len(names)} watch(es): "
         f"{totals['new']} new hits, {totals['unmatched']} no longer matching, "
-        f"{totals['rematched']} matching again; {stories} stories"
+        f"{totals['rematched']} matching again, {totals['near']} near misses; {stories} stories"
     )
 
 

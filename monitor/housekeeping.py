@@ -38,6 +38,12 @@ def prune(store: Store, now: datetime, retention: timedelta) -> tuple[int, int]:
     """Delete unmatched entries and fetch-log rows older than ``retention``."""
     cutoff = iso(now - retention)
     with store.write() as db:
+        db.execute(  # near misses go with their entries (a flagged one has a hit: kept)
+            "DELETE FROM near_misses WHERE entry_id IN (SELECT id FROM entries"
+            " WHERE first_seen_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM hits WHERE hits.entry_id = entries.id))",
+            [cutoff],
+        )
         entries = db.execute(
             "DELETE FROM entries WHERE first_seen_at < ?"
             " AND NOT EXISTS (SELECT 1 FROM hits WHERE hits.entry_id = entries.id)",

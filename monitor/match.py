@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from monitor.records import Entry, Match, TermHit
+from monitor.records import Entry, Match, NearMiss, TermHit
 from monitor.rule import Place, Rule, about_groups, compile_rule, meeting
 from monitor.terms import SENTENCE_MARK, fold_text, is_regex, term_patterns, term_regex
 from monitor.watch import EXCLUDE, WatchSpec  # EXCLUDE: the pseudo-group of exclusion terms
@@ -31,6 +31,7 @@ class Verdict:
     match: Match | None
     found: dict[str, list[TermHit]] = field(default_factory=dict)
     reason: str = ""
+    near: NearMiss | None = None  # no match, but close: what the near-miss list shows
 
 
 class _Positions:
@@ -110,11 +111,13 @@ class CompiledWatch:
         if self._rule is not None:
             places = {group: [p for _t, p in hits] for group, hits in raw.items()}
             if not self._rule(places):
-                return Verdict(None, found, "rule not met: " + " ".join(str(spec.rule).split()))
+                reason = "rule not met: " + " ".join(str(spec.rule).split())
+                return Verdict(None, found, reason, self._near(found, places, reason))
         else:
             missing = [g for g in self._required if g not in found]
             if missing:
-                return Verdict(None, found, "no term of required group " + ", ".join(missing))
+                reason = "no term of required group " + ", ".join(missing)
+                return Verdict(None, found, reason, self._near(found, {}, reason))
         score = 0.0
         for group in spec.groups:
             hits = found.get(group.name)
@@ -123,7 +126,8 @@ class CompiledWatch:
                 score += group.weight * (spec.title_weight if in_title else spec.summary_weight)
         score = round(score, 3)
         if score < spec.min_score:
-            return Verdict(None, found, f"score {score:g} below min_score {spec.min_score:g}")
+            reason = f"score {score:g} below min_score {spec.min_score:g}"
+            return Verdict(None, found, reason, self._near(found, {}, reason))
         matched = tuple(t for g in spec.groups for t in found.get(g.name, ()))
         met = None
         if self._about:
@@ -138,6 +142,25 @@ class CompiledWatch:
     def match(self, title: str, summary: str) -> Match | None:
         return self.verdict(title, summary).match
 
+    def _near(
+        self, found: dict[str, list[TermHit]], places: dict[str, list[Place]], reason: str
+    ) -> NearMiss | None:
+        """A near miss: at least one required group found and at most one not found."""
+        present = [g for g in self._required if g in found]
+        missing = tuple(g for g in self._required if g not in found)
+        if not present or len(missing) > 1:
+            return None
+        if missing:
+            why = f"no term of {missing[0]}"
+        else:
+            apart = [g for g in self._about if meeting(places, g) is None] if places else []
+            if apart and len(apart) == len(self._about):
+                why = f"{', '.join(apart[0])} do not meet in the headline, the lead or a sentence"
+            else:
+                why = reason
+        terms = tuple(t for g in self.spec.groups for t in found.get(g.name, ()))
+        return NearMiss(self.spec.name, why, missing, terms)
+
 
 class Matcher:
     """Every watch, compiled once; ``matches(entry)`` is the stage's whole interface."""
@@ -149,6 +172,13 @@ class Matcher:
         title, summary = fold_text(entry.title), fold_text(entry.summary)
         found = (watch.match(title, summary) for watch in self.watches)
         return tuple(m for m in found if m is not None)
+
+    def judge(self, entry: Entry) -> tuple[tuple[Match, ...], tuple[NearMiss, ...]]:
+        """The matches of an entry, and the watches that nearly took it."""
+        title, summary = fold_text(entry.title), fold_text(entry.summary)
+        verdicts = [watch.verdict(title, summary) for watch in self.watches]
+        matches = tuple(v.match for v in verdicts if v.match is not None)
+        return matches, tuple(v.near for v in verdicts if v.near is not None)
 
     def verdicts(self, entry: Entry) -> dict[str, Verdict]:
         """Every watch's verdict with its reasons, for ``eval`` and explanations."""

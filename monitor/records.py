@@ -96,6 +96,17 @@ class Match:
 
 
 @dataclass(frozen=True)
+class NearMiss:
+    """An entry a watch almost took: some of its required groups were found, at most one
+    was not, or all were but the rule still said no. ``why`` says what was lacking."""
+
+    watch: str
+    why: str
+    missing: tuple[str, ...]  # required groups with no term found
+    terms: tuple[TermHit, ...]
+
+
+@dataclass(frozen=True)
 class Figure:
     """One figure a hit reports (``stories.figures``): ``value`` (the low end of a range),
     what it counts, who it is attributed to, and the sentence it came from."""
@@ -118,6 +129,7 @@ class ParsedFeed:
     warnings: tuple[str, ...] = ()
     title: str | None = None
     outlet: str | None = None  # the publisher the feed's title names (normalize.publisher)
+    near: tuple[tuple[NearMiss, ...], ...] = ()  # per entry, in order; empty: none kept
 
 
 @dataclass(frozen=True)

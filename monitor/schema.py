@@ -304,3 +304,33 @@ def m008_notifications(db: Database) -> None:
 def m009_where_met(db: Database) -> None:
     """Where a hit's concepts met (``about()`` rules): "the headline and the lead"."""
     _table(db, "hits").add_column("met", str)
+
+
+@MIGRATIONS()
+def m010_near_misses(db: Database) -> None:
+    """Near misses: entries a watch almost took (some required groups found, one not),
+    kept for the reader to flag; a flagged one becomes a hit whose ``origin`` is
+    ``flagged`` (the others' is ``match``), a labeled example the watch missed."""
+    _table(db, "hits").add_column("origin", str, not_null_default="match")
+    _table(db, "near_misses").create(
+        {
+            "id": int,
+            "watch": str,
+            "entry_id": int,
+            "why": str,  # what was lacking, as a person would say it
+            "missing": str,  # JSON list of the required groups not found
+            "terms": str,  # JSON list of the terms found, as hits.terms
+            "created_at": str,
+            "flagged_at": str,
+            "hit_id": int,  # the hit a flag made of it
+        },
+        pk="id",
+        not_null={"watch", "entry_id", "why", "created_at"},
+        foreign_keys=[("entry_id", "entries", "id")],
+    )
+    near = _table(db, "near_misses")
+    near.create_index(["watch", "entry_id"], unique=True)
+    near.create_index(["entry_id"])  # prune: the near misses of entries it deletes
+    near.create_index(["created_at"])
+    near.create_index(["watch", "created_at"])
+    near.create_index(["hit_id"])

@@ -29,7 +29,7 @@ from monitor.errors import ParseError
 from monitor.match import Matcher
 from monitor.normalize import feed_links, normalize_entry, publisher
 from monitor.parse import parse_feed
-from monitor.records import Entry, Match, ParsedFeed
+from monitor.records import Entry, Match, NearMiss, ParsedFeed
 from monitor.watch import WatchSpec
 
 _matcher: Matcher | None = None
@@ -61,15 +61,22 @@ def process_body(
     warnings = list(raw.warnings)
     links = feed_links(raw.entries, base_url)
     entries: list[tuple[Entry, tuple[Match, ...]]] = []
+    near: list[tuple[NearMiss, ...]] = []
     for number, item in enumerate(raw.entries, start=1):
         try:
             entry = normalize_entry(item, default_language, links)
         except Exception as exc:  # one bad entry must not cost the others
             warnings.append(f"entry {number} skipped: {exc}")
             continue
-        entries.append((entry, matcher.matches(entry)))
+        matches, almost = matcher.judge(entry)
+        entries.append((entry, matches))
+        near.append(almost)
     return ParsedFeed(
-        tuple(entries), tuple(warnings), raw.title, publisher(raw.title, raw.link, base_url)
+        tuple(entries),
+        tuple(warnings),
+        raw.title,
+        publisher(raw.title, raw.link, base_url),
+        tuple(near) if any(near) else (),
     )
 
 

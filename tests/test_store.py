@@ -117,6 +117,7 @@ def test_migrations_are_recorded_and_not_run_twice(tmp_path: Path) -> None:
         "m007_story_links",
         "m008_notifications",
         "m009_where_met",
+        "m010_near_misses",
     ]
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -5,6 +5,7 @@ Tables (created and changed only by ``schema.MIGRATIONS``):
     feeds       one row per configured feed, with its fetch state and health
     entries     every entry ever seen, unique per (outlet, key) and per (outlet, url)
     hits        one row per (watch, entry), never two; triage status and note
+    near_misses entries a watch almost took, for the reader to flag
     fetch_log   one row per poll of a feed
 
 ``Store`` is one class, its queries split by domain into mixins, as lemon24/reader
@@ -14,6 +15,7 @@ splits its storage:
     entries     feeds and entries: ``sync_feeds``, ``record_poll``, ``stored_entries``
     hits        new hits with their alerts (``AlertPlan``), rescans, ``HIT_SELECT``
     stories     ``rebuild_stories``
+    misses      near misses (kept, listed, flagged into hits) and the reader's labels
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from monitor.store.entries import (
     fingerprint,
 )
 from monitor.store.hits import HIT_SELECT, AlertPlan, HitsMixin, hit_row
+from monitor.store.misses import MissesMixin, near_row
 from monitor.store.stories import StoriesMixin
 
 __all__ = [
@@ -44,9 +47,10 @@ __all__ = [
     "from_iso",
     "hit_row",
     "iso",
+    "near_row",
     "write_error",
 ]
 
 
-class Store(EntriesMixin, HitsMixin, StoriesMixin):
+class Store(EntriesMixin, MissesMixin, HitsMixin, StoriesMixin):
     """One connection to the database, migrated on open, with the queries of every domain."""

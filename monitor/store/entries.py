@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from monitor.errors import StoreError
 from monitor.records import Entry, FeedConfig, FeedState, FetchResult, ParsedFeed
 from monitor.store.base import from_iso, iso
-from monitor.store.hits import HitsMixin
+from monitor.store.misses import MissesMixin
 
 #: How far back an entry's text identifies it when its id and link are new (see
 #: ``fingerprint``): a feed that renames its items on every request keeps them.
@@ -43,7 +43,7 @@ class Recorded:
     warnings: tuple[str, ...] = ()
 
 
-class EntriesMixin(HitsMixin):
+class EntriesMixin(MissesMixin):
     """The feeds and entries of ``Store``; built on ``HitsMixin``, as a poll's new entries
     bring their hits."""
 
@@ -130,11 +130,14 @@ class EntriesMixin(HitsMixin):
         entries = parsed.entries if parsed else ()
         with self.write() as db:
             feed_id, outlet = self._feed_outlet(db, feed, parsed if error is None else None)
-            for entry, matches in entries:
+            near = parsed.near if parsed else ()
+            for number, (entry, matches) in enumerate(entries):
                 entry_id, how, stored_as = self._upsert_entry(db, feed_id, outlet, entry, now)
                 new_entries += how == "new"
                 renamed += how == "renamed"
                 new_hits += self._insert_hits(db, entry_id, matches, now, entry, stored_as)
+                if near and near[number]:
+                    self._insert_near(db, entry_id, near[number], now)
             if entries:
                 warnings = self._track_renames(db, feed, feed_id, renamed == len(entries), now)
             state: dict[str, Any] = {

@@ -98,7 +98,8 @@ class HitsMixin(StoreBase):
         """Record what re-running ``watches`` over stored entries found, in one transaction.
 
         New matches become new hits; a hit that no longer matches is kept, marked
-        ``still_matches = 0``, never deleted; one that matches again is marked back.
+        ``still_matches = 0``, never deleted; one that matches again is marked back. A
+        flagged miss (``origin = 'flagged'``) stays a hit whatever the watch says.
         """
         counts = {"new": 0, "unmatched": 0, "rematched": 0}
         with self.write() as db:
@@ -107,12 +108,15 @@ class HitsMixin(StoreBase):
                 matched = {m.watch: m for m in matches}
                 for watch in watches:
                     row = db.execute(
-                        "SELECT id, still_matches FROM hits WHERE watch = ? AND entry_id = ?",
+                        "SELECT id, still_matches, origin FROM hits"
+                        " WHERE watch = ? AND entry_id = ?",
                         [watch, entry_id],
                     ).fetchone()
                     if row is None:
                         continue
                     match = matched.get(watch)
+                    if match is None and row[2] == "flagged":
+                        continue  # the reader's word: a miss the watch still misses
                     if match is None:
                         if row[1]:
                             db.execute("UPDATE hits SET still_matches = 0 WHERE id = ?", [row[0]])
@@ -139,7 +143,7 @@ SELECT hits.id, hits.watch, feeds.name AS feed, entries.outlet, entries.title, e
        hits.terms,
        hits.score, hits.created_at, hits.status, hits.note, hits.marked_at,
        hits.still_matches, entries.first_seen_at, entries.key AS entry_key,
-       hits.story_id AS story, hits.met
+       hits.story_id AS story, hits.met, hits.origin
 FROM hits
 JOIN entries ON entries.id = hits.entry_id
 JOIN feeds ON feeds.id = entries.feed_id
