@@ -3,7 +3,8 @@
     python -m bench.match_speed [--repeat 5]
 
 1. Entries per second through every shipped watch, on the labeled development set's
-   entries (real feed-entry shapes in nine languages), on one core.
+   entries (real feed-entry shapes in nine languages), on one core; and the cost of
+   also telling near misses (``Matcher.judge``, what a poll runs) against matching alone.
 2. Cost against the number of terms: the same entries through watches of 10 to 10,000
    generated terms. With one Aho-Corasick automaton per watch the cost should stay flat.
 3. Cost against text length: the same watch over summaries 1x to 16x as long; it should
@@ -34,12 +35,17 @@ def entries() -> list[Entry]:
     return [Entry(i["id"], None, i["title"], i["summary"], None, i["lang"]) for i in items]
 
 
-def median_seconds(matcher: Matcher, batch: list[Entry], repeat: int) -> float:
+def median_seconds(
+    matcher: Matcher, batch: list[Entry], repeat: int, *, near: bool = False
+) -> float:
+    """Median time of ``matches`` (or, with ``near``, of ``judge``: matches and near
+    misses, what a poll's workers run) over ``batch``."""
+    judge = matcher.judge if near else matcher.matches
     runs = []
     for _ in range(repeat):
         started = time.perf_counter()
         for entry in batch:
-            matcher.matches(entry)
+            judge(entry)
         runs.append(time.perf_counter() - started)
     return statistics.median(runs)
 
@@ -71,6 +77,8 @@ def main() -> None:
     print(f"shipped watches ({len(watches)}), {len(batch)} entries of {chars:.0f} characters:")
     each = seconds / len(batch) * 1e6
     print(f"  {len(batch) / seconds:,.0f} entries/s on one core ({each:.0f} µs each)")
+    judged = median_seconds(shipped, batch, args.repeat, near=True)
+    print(f"  with near misses (judge, as a poll runs): x{judged / seconds:.2f} of matching alone")
 
     print("\nterms in the watch -> time per entry (ratio to 10 terms)")
     base = None

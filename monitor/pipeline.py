@@ -1,11 +1,15 @@
 """Compose the stages into one poll of one feed, and a pass over many.
 
     feed | store.feed_state | fetch | worker(parse, normalize, match)
-         | decide.next_attempt | store.record_poll
+         | decide.next_attempt | store.record_poll (hits pending)
+    end of the pass | store.place_pending (stories, alerts) | on_new_hits
 
 Fetches overlap (``fetch.concurrency`` in flight), parsing runs in worker processes on
 every core, and each feed's results are written in one transaction. A failing feed is
 a value (``FeedOutcome(status="error")``), recorded on the feed; it never stops a pass.
+New hits are placed in their stories once the pass's other polls are done (or after
+``SETTLE_AFTER``), all together in order of publication, so the stories of a pass do
+not depend on which feed answered first.
 
 A poll takes the poller's parts (config, store, fetcher, parser pool) as ``InForce``
 when it starts and keeps them to its end. ``Poller.reconfigure`` (the daemon's reload)
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +36,9 @@ from monitor.store import Store
 from monitor.worker import ParserPool
 
 log = logging.getLogger(__name__)
+# A hit waits at most this long (seconds) for the other polls of its pass before it is
+# placed in its story; a pass's hits are placed together, in order of publication.
+SETTLE_AFTER = 30.0
 
 Clock = Callable[[], datetime]
 
@@ -82,6 +90,9 @@ class Poller:
         self._retired: list[Part] = []  # replaced by a reload, closed once no poll holds them
         self._closing: set[asyncio.Task[None]] = set()
         self._new_interval: set[str] = set()  # feeds whose interval a reload changed
+        # When the oldest hit not yet placed in its story (or announced) was stored; the
+        # first poll also places what an earlier run left pending.
+        self._pending_since: float | None = time.monotonic()
 
     async def __aenter__(self) -> Poller:
         self.store.sync_feeds(list(self.config.feeds))
@@ -91,6 +102,7 @@ class Poller:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._settle(self.store, force=True)
         self._retired += [self.fetcher] if self.parsers is None else [self.fetcher, self.parsers]
         self._retired.append(self.store)
         self._polls.clear()  # a poll still running at exit is abandoned (the daemon waits)
@@ -159,8 +171,28 @@ class Poller:
         finally:
             if task is not None:
                 self.in_flight.discard(task)
-            if self._polls.pop(token, None) is not None and self._retired:
+            held = self._polls.pop(token, None)
+            self._settle(parts.store)
+            if held is not None and self._retired:
                 self._release()
+
+    def _settle(self, store: Store, *, force: bool = False) -> None:
+        """Place the hits the polls deferred, in order of publication, once no other
+        poll is running (the end of a pass), or once the oldest has waited
+        ``SETTLE_AFTER``; then tell the daemon there are alerts to send."""
+        since = self._pending_since
+        if since is None:
+            return
+        if self._polls and not force and time.monotonic() - since < SETTLE_AFTER:
+            return
+        try:
+            store.place_pending(self.clock())
+        except StoreError as exc:  # stays pending: the next poll tries again
+            log.error("store_error placing stories: %s", exc, extra={"event": "store_error"})
+            return
+        self._pending_since = None
+        if self.on_new_hits is not None:
+            self.on_new_hits()
 
     async def _poll(self, feed: FeedConfig, parts: InForce) -> FeedOutcome:
         store = parts.store
@@ -182,7 +214,13 @@ class Poller:
         )
         try:
             recorded = store.record_poll(
-                feed, fetched, parsed, error=error, next_attempt_at=next_at, now=now
+                feed,
+                fetched,
+                parsed,
+                error=error,
+                next_attempt_at=next_at,
+                now=now,
+                defer_stories=True,
             )
         except StoreError as exc:
             # Nothing was written, the feed's ETag included: the next poll fetches it again.
@@ -203,8 +241,8 @@ class Poller:
         log_outcome(outcome, failures)
         if self.on_outcome is not None:
             self.on_outcome(outcome)
-        if recorded.new_hits and self.on_new_hits is not None:
-            self.on_new_hits()
+        if recorded.new_hits and self._pending_since is None:
+            self._pending_since = time.monotonic()
         return outcome
 
     def _store_failed(

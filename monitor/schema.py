@@ -334,3 +334,11 @@ def m010_near_misses(db: Database) -> None:
     near.create_index(["created_at"])
     near.create_index(["watch", "created_at"])
     near.create_index(["hit_id"])
+
+
+@MIGRATIONS()
+def m011_pending_hits(db: Database) -> None:
+    """A hit a poll pass defers (``pending = 1``) waits to be placed in its story, with
+    the pass's other hits in order of publication, and its alerts queued then."""
+    _table(db, "hits").add_column("pending", int, not_null_default=0)
+    db.execute("CREATE INDEX idx_hits_pending ON hits (pending) WHERE pending = 1")

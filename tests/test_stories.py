@@ -247,6 +247,24 @@ def test_a_poll_groups_the_coverage_into_stories_with_figures_and_alerts(
     assert len(csv_out.splitlines()) >= 3
 
 
+def partition(coverage: Path) -> set[frozenset[int]]:
+    """The stories as sets of hit ids."""
+    return {frozenset(s["hits"]) for s in json.loads(invoke(coverage, "stories", "--json"))}
+
+
+def test_a_pass_makes_the_stories_a_rebuild_makes_whichever_feed_answers_first(
+    coverage: Path,
+) -> None:
+    # Feeds finish in any order; the pass places its hits together, oldest first, so
+    # its stories are those of a rebuild in order of publication.
+    invoke(coverage, "poll")
+    polled = partition(coverage)
+    with sqlite3.connect(coverage.parent / "monitor.db") as db:
+        assert db.execute("SELECT count(*) FROM hits WHERE pending = 1").fetchone()[0] == 0
+    invoke(coverage, "rescan")
+    assert partition(coverage) == polled
+
+
 def test_rescan_rebuilds_the_stories_without_queueing_alerts(coverage: Path) -> None:
     invoke(coverage, "poll")
     before = json.loads(invoke(coverage, "stories", "--json"))

@@ -116,6 +116,7 @@ class EntriesMixin(MissesMixin):
         error: str | None,
         next_attempt_at: datetime,
         now: datetime,
+        defer_stories: bool = False,
     ) -> Recorded:
         """Store what one poll found, the feed's new state and a fetch-log row, atomically.
 
@@ -124,6 +125,7 @@ class EntriesMixin(MissesMixin):
         title and summary: a feed whose guids change on every request does not turn one
         item into a new entry, hit and alert per poll. Its outlet is its own publisher
         when it names one (an aggregator's item), else the feed's (``_feed_outlet``).
+        With ``defer_stories`` new hits wait for ``place_pending`` (see ``_insert_hits``).
         """
         new_entries = new_hits = renamed = 0
         warnings: tuple[str, ...] = ()
@@ -135,7 +137,9 @@ class EntriesMixin(MissesMixin):
                 entry_id, how, stored_as = self._upsert_entry(db, feed_id, outlet, entry, now)
                 new_entries += how == "new"
                 renamed += how == "renamed"
-                new_hits += self._insert_hits(db, entry_id, matches, now, entry, stored_as)
+                new_hits += self._insert_hits(
+                    db, entry_id, matches, now, entry, stored_as, defer=defer_stories
+                )
                 if near and near[number]:
                     self._insert_near(db, entry_id, near[number], now)
             if entries:

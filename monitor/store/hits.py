@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlite_utils import Database
 
+if TYPE_CHECKING:
+    from monitor.stories.keep import Placement
+
 from monitor.records import Entry, Match
-from monitor.store.base import StoreBase, iso
+from monitor.store.base import StoreBase, from_iso, iso
 
 EMAIL = "email"  # the channel of email alerts; any other channel is a notification URL
 
@@ -54,41 +57,96 @@ class HitsMixin(StoreBase):
         now: datetime,
         entry: Entry | None = None,
         outlet: str = "",
+        *,
+        defer: bool = False,
     ) -> int:
         """New hits, each placed in its story and with its alerts queued, in the same
         transaction (the outbox). Without ``entry`` (a rescan) stories are left to
-        ``rebuild_stories``."""
+        ``rebuild_stories``. With ``defer``, a hit of a watch that keeps stories waits
+        (``pending``) for ``place_pending``, which places a whole pass in order of
+        publication and queues the alerts then."""
         added = 0
         for match in matches:
+            stories = entry is not None and self.stories and self.stories.handles(match.watch)
             cursor = db.execute(
                 "INSERT OR IGNORE INTO hits (watch, entry_id, score, matched, terms, created_at,"
-                " met) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [match.watch, entry_id, match.score, *_match_json(match), iso(now), match.met],
+                " met, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    match.watch,
+                    entry_id,
+                    match.score,
+                    *_match_json(match),
+                    iso(now),
+                    match.met,
+                    int(bool(defer and stories)),
+                ],
             )
             if not cursor.rowcount:
                 continue
             added += 1
+            if defer and stories:
+                continue
             hit_id = int(cast(int, cursor.lastrowid))
             placed = None
-            if entry is not None and self.stories and self.stories.handles(match.watch):
+            if stories and entry is not None and self.stories is not None:
                 placed = self.stories.place(db.conn, hit_id, match.watch, entry, outlet, now)
-            plan = self.alerts.get(match.watch)
-            if plan is None:
-                continue
-            reason = "article" if placed is None else placed.reason
-            news = None if placed is None else placed.news
-            story_id = placed.story_id if placed else None
-            # (kind, channel, recipients): email rows name their recipients, a push
-            # notification's URL is its own address.
-            rows = [(kind, EMAIL, list(plan.recipients)) for kind in plan.for_hit(news)]
-            rows += [("immediate", url, []) for url in plan.channels_for(news)]
-            for kind, channel, recipients in rows:
-                db.execute(
-                    "INSERT OR IGNORE INTO alerts (hit_id, kind, channel, state, recipients,"
-                    " created_at, story_id, reason) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
-                    [hit_id, kind, channel, json.dumps(recipients), iso(now), story_id, reason],
-                )
+            self._queue_alerts(db, hit_id, match.watch, placed, now)
         return added
+
+    def _queue_alerts(
+        self, db: Database, hit_id: int, watch: str, placed: Placement | None, now: datetime
+    ) -> None:
+        """The outbox rows of a new hit: by its watch's plan and what its story gained."""
+        plan = self.alerts.get(watch)
+        if plan is None:
+            return
+        reason = "article" if placed is None else placed.reason
+        news = None if placed is None else placed.news
+        story_id = placed.story_id if placed else None
+        # (kind, channel, recipients): email rows name their recipients, a push
+        # notification's URL is its own address.
+        rows = [(kind, EMAIL, list(plan.recipients)) for kind in plan.for_hit(news)]
+        rows += [("immediate", url, []) for url in plan.channels_for(news)]
+        for kind, channel, recipients in rows:
+            db.execute(
+                "INSERT OR IGNORE INTO alerts (hit_id, kind, channel, state, recipients,"
+                " created_at, story_id, reason) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
+                [hit_id, kind, channel, json.dumps(recipients), iso(now), story_id, reason],
+            )
+
+    def place_pending(self, now: datetime) -> int:
+        """Place the hits a pass deferred, oldest publication first, as a rebuild would,
+        with their alerts, in one transaction; so a pass whose feeds finish in any order
+        makes the same stories. Also what a crash left waiting. Returns how many."""
+        if self.stories is None:
+            return 0
+        with self.write() as db:
+            rows = db.execute(
+                "SELECT hits.id, hits.watch, entries.key, entries.url, entries.title,"
+                " entries.summary, entries.published, entries.language, entries.guid,"
+                " entries.content, entries.outlet, entries.first_seen_at FROM hits"
+                " JOIN entries ON entries.id = hits.entry_id WHERE hits.pending = 1"
+                " ORDER BY coalesce(entries.published, entries.first_seen_at), hits.id"
+            ).fetchall()
+            for row in rows:
+                hit_id, watch = row[0], row[1]
+                placed = None
+                if self.stories.handles(watch):
+                    entry = Entry(
+                        row[2],
+                        row[3],
+                        row[4],
+                        row[5],
+                        from_iso(row[6]),
+                        row[7],
+                        row[8],
+                        row[9] or "",
+                    )
+                    found = from_iso(row[11]) or now
+                    placed = self.stories.place(db.conn, hit_id, watch, entry, row[10], found)
+                self._queue_alerts(db, hit_id, watch, placed, now)
+                db.execute("UPDATE hits SET pending = 0 WHERE id = ?", [hit_id])
+        return len(rows)
 
     # -- rescan -------------------------------------------------------------------------
 
