@@ -1,6 +1,6 @@
 """How fast matching is, and what its cost grows with.
 
-    python -m bench.match_speed [--repeat 5]
+    python -m bench.match_speed [--repeat 5] [--watches DIR]
 
 1. Entries per second through every shipped watch, on the labeled development set's
    entries (real feed-entry shapes in nine languages), on one core; and the cost of
@@ -66,10 +66,13 @@ def generated_watch(terms: int, rng: random.Random) -> WatchSpec:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--watches", type=Path, default=ROOT / "config" / "watches", help="a watches folder"
+    )
     args = parser.parse_args()
     rng = random.Random(7)
     batch = entries() * 20
-    watches, problems = load_watches(ROOT / "config" / "watches")
+    watches, problems = load_watches(args.watches)
     assert not problems, problems
     shipped = Matcher(watches)
     seconds = median_seconds(shipped, batch, args.repeat)

@@ -256,7 +256,7 @@ def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) 
 
 
 @cli.command("eval")
-@click.argument("file", type=click.File("rb"))
+@click.argument("file", type=click.File("rb"), required=False)
 @click.option("--watch", "watch_name", help="The watch to measure (needed if there are several).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON object of the scores.")
 @click.option(
@@ -264,9 +264,15 @@ def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) 
     is_flag=True,
     help="Measure stories and figures: FILE's entries carry story ids and figures.",
 )
+@click.option("--marks", is_flag=True, help="Measure on the reader's marks instead of a FILE.")
 @click.pass_context
 def eval_command(
-    ctx: click.Context, file: Any, watch_name: str | None, as_json: bool, stories: bool
+    ctx: click.Context,
+    file: Any,
+    watch_name: str | None,
+    as_json: bool,
+    stories: bool,
+    marks: bool,
 ) -> None:
     """Measure a watch on labeled items: precision, recall, F1, and every mistake.
 
@@ -274,10 +280,19 @@ def eval_command(
     (1 relevant, 0 not). Bad lines are reported with their number and skipped; a file
     with no valid item, or that is not UTF-8, is an error. With --stories each line has
     published, story (an id, or null) and figures instead of label, and the grouping
-    and figures are measured.
+    and figures are measured. With --marks instead of FILE, the labels are the reader's
+    own: hits marked relevant or irrelevant and flagged near misses (`monitor suggest`
+    proposes changes from them); --json then prints only the JSON object.
 
     Example: monitor eval tests/data/nk_dev.jsonl --watch nk-troops-russia --json
     """
+    if file is None and not marks:
+        raise click.UsageError("give FILE, or --marks to measure on the reader's marks")
+    if marks:  # cli_learn, which refuses a FILE or --stories beside --marks
+        from monitor.cli_learn import eval_marks
+
+        eval_marks(ctx, watch_name, as_json, file=file, stories=stories)
+        return
     from monitor.evaluate import decode_lines, evaluate, read_items, skipped, text_report
     from monitor.match import Matcher
 
@@ -354,4 +369,4 @@ def main() -> None:
 # outbox, test-email, health, db), the story commands (stories, story, figures) and the
 # feed-list commands (feeds add, remove, enable, disable, import, export) live in modules
 # of their own.
-from monitor import cli_feeds, cli_hits, cli_service, cli_stories  # noqa: E402, F401
+from monitor import cli_feeds, cli_hits, cli_learn, cli_misses, cli_service, cli_stories  # noqa: E402, F401

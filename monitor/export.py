@@ -34,6 +34,7 @@ FIELDS = (
     "matched",
     "score",
     "still_matches",
+    "origin",
     "story",
     "figures",
 )

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import ahocorasick
 
 from monitor.records import Entry, Match, NearMiss, TermHit
-from monitor.rule import Place, Rule, about_groups, compile_rule, meeting
+from monitor.rule import Place, Rule, about_groups, compile_rule, conjuncts, meeting
 from monitor.terms import SENTENCE_MARK, fold_text, is_regex, term_patterns, term_regex
 from monitor.watch import EXCLUDE, WatchSpec  # EXCLUDE: the pseudo-group of exclusion terms
 
@@ -45,6 +45,40 @@ class _Positions:
         return Place(field_name, bisect_left(self.spaces, offset), bisect_left(self.marks, offset))
 
 
+class _Places(Mapping[str, Sequence[Place]]):
+    """Group -> where its terms stand, worked out only for the groups a rule asks where
+    about (``near``, ``sentence``, ``about`` ...): most entries fail on a group that is
+    absent, and then no word is counted at all."""
+
+    def __init__(self, raw: dict[str, list[tuple[str, str, int]]], padded: dict[str, str]):
+        self._raw = raw
+        self._padded = padded
+        self._positions: dict[str, _Positions] = {}
+        self._done: dict[str, list[Place]] = {}
+
+    def __getitem__(self, group: str) -> list[Place]:
+        done = self._done.get(group)
+        if done is None:
+            hits = self._raw[group]  # KeyError for an absent group, as a dict
+            done = self._done[group] = [self._place(f, offset) for _t, f, offset in hits]
+        return done
+
+    def _place(self, field_name: str, offset: int) -> Place:
+        positions = self._positions.get(field_name)
+        if positions is None:
+            positions = self._positions[field_name] = _Positions(self._padded[field_name])
+        return positions.place(field_name, offset)
+
+    def __contains__(self, group: object) -> bool:
+        return group in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 class CompiledWatch:
     """A watch made ready for scanning: one automaton, a few regexes, a rule."""
 
@@ -68,56 +102,52 @@ class CompiledWatch:
             self._automaton.make_automaton()
         groups = [g.name for g in spec.groups]
         self._rule: Rule | None = compile_rule(spec.rule, groups) if spec.rule else None
-        self._needs_places = bool(
-            spec.rule and any(f in spec.rule for f in ("near", "sentence", "about"))
-        )
         self._required = [g.name for g in spec.groups if g.required]
         self._about = about_groups(spec.rule, groups) if spec.rule and "about" in spec.rule else []
+        self._parts = conjuncts(spec.rule, groups) if spec.rule else []
 
-    def _scan(self, field_name: str, folded: str, out: dict[str, list[tuple[str, Place]]]) -> None:
-        padded = f" {folded} "
-        positions = _Positions(padded) if self._needs_places else None
-        nowhere = Place(field_name, 0, 0)
+    def _scan(
+        self, field_name: str, padded: str, out: dict[str, list[tuple[str, str, int]]]
+    ) -> None:
+        """Every term in one field: (term, field, offset in the padded text) per group."""
         if self._has_patterns:
             for end, (length, owners) in self._automaton.iter(padded):
                 start = end - length + 1
                 start += padded[start] == " "  # a word-start pattern begins with its space
-                place = positions.place(field_name, start) if positions else nowhere
                 for group, term in owners:
-                    out.setdefault(group, []).append((term, place))
+                    out.setdefault(group, []).append((term, field_name, start))
         for regex, group, term in self._regexes:
-            for found in regex.finditer(folded):
-                place = positions.place(field_name, found.start() + 1) if positions else nowhere
-                out.setdefault(group, []).append((term, place))
-                if not positions:
-                    break
+            for found in regex.finditer(padded[1:-1]):  # on the folded text, as written
+                out.setdefault(group, []).append((term, field_name, found.start() + 1))
 
     def verdict(self, title: str, summary: str) -> Verdict:
         """The watch's decision on an entry's folded title and summary (``fold_text``)."""
         spec = self.spec
-        raw: dict[str, list[tuple[str, Place]]] = {}
-        self._scan("title", title, raw)
-        self._scan("summary", summary, raw)
+        raw: dict[str, list[tuple[str, str, int]]] = {}
+        padded = {"title": f" {title} ", "summary": f" {summary} "}
+        self._scan("title", padded["title"], raw)
+        self._scan("summary", padded["summary"], raw)
         found = {
             group: sorted(
-                {TermHit(group, term, place.field) for term, place in hits},
+                {TermHit(group, term, field_name) for term, field_name, _o in hits},
                 key=lambda t: (t.field != "title", t.term),
             )
             for group, hits in raw.items()
         }
+        places = _Places(raw, padded)
         if EXCLUDE in found:
             terms = ", ".join(sorted({t.term for t in found[EXCLUDE]}))
             return Verdict(None, found, f"excluded by {terms}")
         if self._rule is not None:
-            places = {group: [p for _t, p in hits] for group, hits in raw.items()}
             if not self._rule(places):
-                reason = "rule not met: " + " ".join(str(spec.rule).split())
+                failed = next((text for text, part in self._parts if not part(places)), "")
+                reason = "rule not met: " + " ".join((failed or str(spec.rule)).split())
                 return Verdict(None, found, reason, self._near(found, places, reason))
         else:
             missing = [g for g in self._required if g not in found]
             if missing:
                 reason = "no term of required group " + ", ".join(missing)
-                return Verdict(None, found, reason, self._near(found, {}, reason))
+                return Verdict(None, found, reason, self._near(found, places, reason))
         score = 0.0
         for group in spec.groups:
             hits = found.get(group.name)
@@ -127,11 +157,10 @@ class CompiledWatch:
         score = round(score, 3)
         if score < spec.min_score:
             reason = f"score {score:g} below min_score {spec.min_score:g}"
-            return Verdict(None, found, reason, self._near(found, {}, reason))
+            return Verdict(None, found, reason, self._near(found, places, reason))
         matched = tuple(t for g in spec.groups for t in found.get(g.name, ()))
         met = None
         if self._about:
-            places = {group: [p for _t, p in hits] for group, hits in raw.items()}
             for listed in self._about:
                 where = meeting(places, listed)
                 if where is not None:
@@ -143,7 +172,7 @@ class CompiledWatch:
         return self.verdict(title, summary).match
 
     def _near(
-        self, found: dict[str, list[TermHit]], places: dict[str, list[Place]], reason: str
+        self, found: dict[str, list[TermHit]], places: Mapping[str, Sequence[Place]], reason: str
     ) -> NearMiss | None:
         """A near miss: at least one required group found and at most one not found."""
         present = [g for g in self._required if g in found]
@@ -153,8 +182,14 @@ class CompiledWatch:
         if missing:
             why = f"no term of {missing[0]}"
         else:
-            apart = [g for g in self._about if meeting(places, g) is None] if places else []
-            if apart and len(apart) == len(self._about):
+            # The about() whose groups were all found, but apart: two stories in one.
+            apart = [
+                listed
+                for listed in self._about
+                if all(g in places for g in listed) and meeting(places, listed) is None
+            ]
+            met = any(meeting(places, listed) is not None for listed in self._about)
+            if apart and not met:
                 why = f"{', '.join(apart[0])} do not meet in the headline, the lead or a sentence"
             else:
                 why = reason

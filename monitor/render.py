@@ -32,6 +32,7 @@ HIT_FIELDS = (
     "status",
     "note",
     "still_matches",
+    "origin",
     "story",
 )
 FEED_FIELDS = (
@@ -110,6 +111,61 @@ def hits_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
     return tabulate(table, headers=["id", "published", "feed", "title", "matched"])
 
 
+MISS_FIELDS = (
+    "id",
+    "watch",
+    "feed",
+    "outlet",
+    "language",
+    "title",
+    "url",
+    "published",
+    "created_at",
+    "why",
+    "missing",
+    "matched",
+    "terms",
+    "flagged_at",
+    "hit_id",
+)
+
+
+def misses_json(rows: list[dict[str, Any]]) -> str:
+    """``monitor misses --json``: each near miss with a snippet, ``**`` marking the words
+    found, as ``hits --json`` gives."""
+    objects = []
+    for row in rows:
+        summary = row["summary"] or ""
+        text = summary if highlight_spans(summary, row["matched"]) else row["title"]
+        objects.append(
+            {**{k: row[k] for k in MISS_FIELDS}, "snippet": snippet(text or "", row["matched"])}
+        )
+    return json.dumps(objects, ensure_ascii=False, indent=2)
+
+
+def misses_table(rows: list[dict[str, Any]], tz: ZoneInfo, *, flagged: bool = False) -> str:
+    """``monitor misses``: what each entry lacked and the words it had; with ``flagged``,
+    the hit each flag made."""
+    if not rows:
+        if flagged:
+            return "No near miss has been flagged yet; `monitor flag ID` flags one."
+        return "No near misses waiting: entries a watch almost took are listed here."
+    table = [
+        [
+            r["id"],
+            local_time(r["published"] or r["created_at"], tz),
+            shorten(r["outlet"] or r["feed"], 20),
+            shorten(r["title"], 60),
+            shorten(r["why"], 40),
+            shorten(", ".join(r["matched"]), 40),
+            *([r["hit_id"]] if flagged else []),
+        ]
+        for r in rows
+    ]
+    headers = ["id", "published", "outlet", "title", "lacking", "found"]
+    return tabulate(table, headers=headers + (["hit"] if flagged else []))
+
+
 def feeds_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(
         [{k: r.get(k) for k in FEED_FIELDS} for r in rows], ensure_ascii=False, indent=2
@@ -178,6 +234,8 @@ def hit_detail(row: dict[str, Any], tz: ZoneInfo, mark: Callable[[str], str]) ->
         lines.append(f"about:      {row['met']}")
     if not row["still_matches"]:
         lines.append("note:       the watch no longer matches this entry")
+    if row.get("origin") == "flagged":
+        lines.append("origin:     a near miss the reader flagged (the watch missed it)")
     if row.get("note"):
         lines.append(f"note:       {row['note']}")
     lines += ["", highlighted(row["summary"], terms, mark)]

@@ -9,6 +9,8 @@ read with Python's own parser and checked so that only these forms are accepted:
     near(north_korea, troops, 8)                 within 8 words, in the same field
     sentence(north_korea, troops)                in the same sentence
     title(north_korea)                           present in the title
+    lead(troops)                                 in the headline or the lead (the
+                                                 summary's first sentence)
     about(north_korea, troops, war)              all meet where a story is told: in the
                                                  headline with the lead (the summary's
                                                  first sentence), or in one sentence
@@ -25,7 +27,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-FUNCTIONS = {"near": 3, "sentence": 2, "title": 1}
+FUNCTIONS = {"near": 3, "sentence": 2, "title": 1, "lead": 1}
 VARIADIC = {"about"}  # takes two or more groups
 MAX_DEPTH = 32  # levels of the syntax tree; "a and (b or not near(c, d, 8))" has six
 TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels); write it flatter"
@@ -107,14 +109,16 @@ def _compile(node: ast.expr, names: dict[str, str]) -> Rule:
         return lambda found: not inner(found)
     if isinstance(node, ast.Name):
         group = _group(node, names)
-        return lambda found: bool(found.get(group))
+        return lambda found: group in found  # present: asks no places (match._Places)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         return _call(node.func.id, node, names)
-    raise RuleError(f"{_shown(node)}: use group names, and, or, not, near, sentence, title, about")
+    raise RuleError(
+        f"{_shown(node)}: use group names, and, or, not, near, sentence, title, lead, about"
+    )
 
 
 def _call(name: str, node: ast.Call, names: dict[str, str]) -> Rule:
-    usage = "near(a, b, words), sentence(a, b), title(a) or about(a, b, ...)"
+    usage = "near(a, b, words), sentence(a, b), title(a), lead(a) or about(a, b, ...)"
     if name in VARIADIC and not node.keywords and len(node.args) >= 2:
         groups = [_group(arg, names) for arg in node.args]
         return lambda found: meeting(found, groups) is not None
@@ -123,6 +127,9 @@ def _call(name: str, node: ast.Call, names: dict[str, str]) -> Rule:
     if name == "title":
         group = _group(node.args[0], names)
         return lambda found: any(p.field == "title" for p in found.get(group, ()))
+    if name == "lead":
+        group = _group(node.args[0], names)
+        return lambda found: any(_leads(p) for p in found.get(group, ()))
     a, b = _group(node.args[0], names), _group(node.args[1], names)
     if name == "sentence":
         return lambda found: _any_pair(found, a, b, lambda x, y: x.sentence == y.sentence)
@@ -134,6 +141,11 @@ def _call(name: str, node: ast.Call, names: dict[str, str]) -> Rule:
     return lambda found: _any_pair(found, a, b, lambda x, y: abs(x.word - y.word) <= words)
 
 
+def _leads(place: Place) -> bool:
+    """In the headline, or in the summary's first sentence: where a story is told."""
+    return place.field == "title" or place.sentence == 0
+
+
 def _any_pair(found: Found, a: str, b: str, close: Callable[[Place, Place], bool]) -> bool:
     return any(
         x.field == y.field and close(x, y) for x in found.get(a, ()) for y in found.get(b, ())
@@ -143,7 +155,7 @@ def _any_pair(found: Found, a: str, b: str, close: Callable[[Place, Place], bool
 def meeting(found: Found, groups: Sequence[str]) -> str | None:
     """Where all ``groups`` meet, as a person would say it, or None: the headline with
     the lead, else the first sentence (of the title, then the summary) holding all."""
-    if all(any(p.field == "title" or p.sentence == 0 for p in found.get(g, ())) for g in groups):
+    if all(any(_leads(p) for p in found.get(g, ())) for g in groups):
         return "the headline and the lead"
     units = sorted({(p.field != "title", p.sentence) for g in groups for p in found.get(g, ())})
     for later, number in units:
@@ -157,15 +169,32 @@ def _in(places: Sequence[Place], field: str, sentence: int) -> bool:
     return any(p.field == field and p.sentence == sentence for p in places)
 
 
+def conjuncts(text: str, groups: Sequence[str]) -> list[tuple[str, Rule]]:
+    """The parts of a rule that ``compile_rule`` accepted that must all hold (its
+    top-level ``and``), each as written and compiled: the first that fails is what an
+    explanation names ("rule not met: lead(personnel) or title(prisoners)")."""
+    names = {ident(g): g for g in groups}
+    flat = " ".join(text.split())
+    tree = ast.parse(flat, mode="eval").body
+    parts = tree.values if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And) else [tree]
+    shown = [ast.get_source_segment(flat, part) or ast.unparse(part) for part in parts]
+    return [(text_of, _compile(part, names)) for text_of, part in zip(shown, parts, strict=True)]
+
+
 def about_groups(text: str, groups: Sequence[str]) -> list[list[str]]:
     """The group lists of every ``about(...)`` in a rule that ``compile_rule`` accepted,
     in the order written: what a hit's explanation says met where."""
     names = {ident(g): g for g in groups}
     tree = ast.parse(" ".join(text.split()), mode="eval")
-    return [
-        [names[arg.id] for arg in node.args if isinstance(arg, ast.Name) and arg.id in names]
+    calls = [
+        node
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id == "about"
+    ]
+    calls.sort(key=lambda node: node.col_offset)  # walk goes level by level; text order
+    return [
+        [names[arg.id] for arg in node.args if isinstance(arg, ast.Name) and arg.id in names]
+        for node in calls
     ]

@@ -32,9 +32,10 @@ INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None
 _SPELL_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _NON_WORD = re.compile(r"[\W_]+")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-# A sentence ends at . ! ? 。 followed by space, but not after one letter ("N. Korea",
-# "U.S. troops"), and at every line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?。])(?<!\b\w\.)\s+|\n+")
+# A sentence ends at . ! ? followed by space, but not after one letter ("N. Korea",
+# "U.S. troops"); at the full-width 。！？ of Japanese and Chinese, which no space
+# follows; and at every line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b\w\.)\s+|(?<=[。！？])\s*|\n+")
 SENTENCE_MARK = "|"
 
 #: Korean particles (and a few endings) a Hangul word may carry: 북한군이, 러시아에서.

@@ -6,6 +6,8 @@
     GET  /hits/{id}         one hit: full text, highlights, explanation, other outlets
     POST /hits/{id}/mark    triage: relevant, irrelevant or seen
     POST /hits/{id}/note    triage: a note
+    GET  /misses            near misses, for the reader to flag (web_misses: also
+                            POST /misses/{id}/flag)
     GET  /feeds             each feed's health
     GET  /timeline          hits per day, by language or outlet (plotly.js, served here)
 
@@ -53,7 +55,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from monitor import review, web_stories
+from monitor import review, web_misses, web_stories
 from monitor.chart import figure_json, plotly_js
 from monitor.config import Config
 from monitor.errors import ConfigError, MonitorError
@@ -298,6 +300,15 @@ def create_app(config: Config, host: str = "127.0.0.1") -> Starlette:
         Route("/hits/{hit_id}", hit),
         Route("/hits/{hit_id}/mark", triage, methods=["POST"]),
         Route("/hits/{hit_id}/note", triage, methods=["POST"]),
+        *web_misses.routes(
+            config,
+            db,
+            page,
+            parse_whole,
+            lambda value, name: parse_day(value, name, tz),
+            lambda r, token: _check_forgery(r, token, csrf, public),
+            NOTE_MAX,
+        ),
         Route("/feeds", feeds),
         Route("/timeline", timeline),
         Route("/static/plotly.min.js", static_plotly, name="static_plotly"),

@@ -7,14 +7,19 @@ never a browser that Playwright downloads. Screenshots land in ``tests/artifacts
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
+from monitor.config import load
+from monitor.records import Entry, FetchResult, NearMiss, ParsedFeed, TermHit
+from monitor.store import Store
 from tests.conftest import FIXTURE_FEEDS, FeedServer, write_config
 from tests.live_server import LiveServer
 
@@ -49,8 +54,38 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         config = write_config(folder, feeds)
         result = CliRunner().invoke(cli, ["--config", str(config), "-q", "poll"])
         assert result.exit_code == 0, result.output
+    keep_a_near_miss(config)
     with LiveServer(config) as live:
         yield live.url
+
+
+SUMMIT = "Kim Jong Un meets Putin in Moscow"
+
+
+def keep_a_near_miss(config: Path) -> None:
+    """One near miss to flag, whatever the shipped watch makes of the fixture feeds: a
+    later poll of the first feed brings an entry the watch almost took."""
+    settings = load(config)
+    watch = settings.watches[0].name
+    entry = Entry(
+        "browser-summit",
+        "https://en.yna.co.kr/view/summit",
+        SUMMIT,
+        "Talks on trade and a new road bridge.",
+        datetime(2025, 2, 27, 9, tzinfo=UTC),
+        "en",
+    )
+    found = (TermHit("north-korea", "kim jong un*", "title"), TermHit("war", "putin*", "title"))
+    miss = NearMiss(watch, "no term of personnel", ("personnel",), found)
+    now = datetime.now(UTC)
+    store = Store(settings.database)
+    try:
+        parsed = ParsedFeed(((entry, ()),), near=((miss,),))
+        store.record_poll(
+            settings.feeds[0], FetchResult("ok"), parsed, error=None, next_attempt_at=now, now=now
+        )
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +183,23 @@ def test_the_front_page_lists_stories_and_a_story_draws_its_figures(page: Page, 
     expect(points.first).to_be_attached(timeout=15_000)
     assert failed == []
     shoot(page, "story.png")
+
+
+def test_flagging_a_near_miss_lands_on_its_new_hit(page: Page, site: str) -> None:
+    # Last in the file: the flag adds a relevant hit, which the tests above do not expect.
+    page.goto(site + "/")
+    page.click("nav >> text=Near misses")
+    expect(page).to_have_url(f"{site}/misses")
+    miss = page.locator("ol.misses li", has_text=SUMMIT)
+    expect(miss).to_contain_text("no term of personnel")
+    expect(miss.locator("a.headline")).to_have_attribute("href", "https://en.yna.co.kr/view/summit")
+    shoot(page, "misses.png")
+    miss.locator("input[name=note]").fill("the summit was about the troops")
+    miss.locator("button", has_text="Flag as hit").click()
+    expect(page).to_have_url(re.compile(re.escape(site) + r"/hits/\d+$"))
+    expect(page.locator("h1")).to_contain_text(SUMMIT)
+    expect(page.locator(".detail .meta .badge")).to_have_text("relevant")
+    expect(page.locator("text=Note: the summit was about the troops")).to_be_visible()
+    shoot(page, "flagged.png")
+    page.goto(site + "/misses")
+    expect(page.locator("ol.misses")).not_to_contain_text(SUMMIT)

@@ -183,10 +183,33 @@ def rule_says(rule: str, title: str, summary: str = "") -> bool:
             False,
         ),
         ("about(nk, troops) or title(ru)", "Russland", "Nordkorea. Mehr. Soldaten.", True),
+        # lead(): in the headline or the summary's first sentence
+        ("nk and lead(troops)", "Nordkorea", "Soldaten kämpfen. Später mehr.", True),
+        ("nk and lead(troops)", "Soldaten", "Nordkorea. Mehr.", True),
+        ("nk and lead(troops)", "Nordkorea", "Erst dies. Dann Soldaten.", False),
     ],
 )
 def test_rules(rule: str, title: str, summary: str, hit: bool) -> None:
     assert rule_says(rule, title, summary) is hit
+
+
+def test_japanese_and_chinese_sentences_end_at_a_full_stop_with_no_space_after_it() -> None:
+    groups = (GroupSpec("nk", ("*北朝鮮*", "*朝鲜*")), GroupSpec("troops", ("*兵士*", "*士兵*")))
+    watch = WatchSpec("w", groups, rule="sentence(nk, troops)")
+    for one, apart in [
+        ("北朝鮮の兵士が到着。", "北朝鮮が発表した。兵士は前線にいる。"),
+        ("朝鲜士兵抵达！", "朝鲜发表声明。士兵在前线？"),
+    ]:
+        assert Matcher([watch]).matches(Entry("k", None, "", one, None, None))
+        assert not Matcher([watch]).matches(Entry("k", None, "", apart, None, None))
+
+
+def test_a_refusal_names_the_part_of_the_rule_that_failed() -> None:
+    watch = WatchSpec("w", GROUPS, rule="nk and (ru or lead(troops)) and not near(nk, ru, 1)")
+    verdict = Matcher([watch]).verdicts(
+        Entry("k", None, "Nordkorea", "Eins. Soldaten.", None, None)
+    )
+    assert verdict["w"].reason == "rule not met: ru or lead(troops)"
 
 
 @pytest.mark.parametrize(
@@ -194,7 +217,7 @@ def test_rules(rule: str, title: str, summary: str, hit: bool) -> None:
     [
         ("nk and", "not a valid expression"),
         ("nk and korea", "'korea' is not a group of this watch"),
-        ("nk + troops", "use group names, and, or, not, near, sentence, title, about"),
+        ("nk + troops", "use group names, and, or, not, near, sentence, title, lead, about"),
         ("about(nk)", "expected near(a, b, words)"),
         ("near(nk, troops)", "expected near(a, b, words)"),
         ("near(nk, troops, 'x')", "the distance must be a whole number"),

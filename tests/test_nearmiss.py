@@ -16,6 +16,7 @@ from monitor.records import Entry, FeedConfig, FetchResult
 from monitor.store import AlertPlan, Store
 from monitor.stories.keep import StoryKeeper
 from monitor.worker import process_body
+from tests.conftest import rss_of
 
 ROOT = Path(__file__).resolve().parent.parent
 WATCH = load(ROOT / "config" / "monitor.toml").watches[0]
@@ -72,16 +73,6 @@ def test_judge_agrees_with_matches_and_a_near_miss_lacks_at_most_one_group(
         assert miss.why
 
 
-def feed_body(*entries: Entry) -> bytes:
-    items = "".join(
-        f"<item><guid>{e.key}</guid><title>{e.title}</title>"
-        f"<description>{e.summary}</description>"
-        "<pubDate>Mon, 28 Apr 2025 09:00:00 +0000</pubDate></item>"
-        for e in entries
-    )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     plan = AlertPlan(("immediate",), ("reader@example.org",))
@@ -91,7 +82,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def poll(store: Store, *entries: Entry, now: datetime = NOW) -> None:
-    parsed = process_body(feed_body(*entries), {}, "en", MATCHER)
+    parsed = process_body(rss_of(*entries), {}, "en", MATCHER)
     store.record_poll(FEED, FetchResult("ok"), parsed, error=None, next_attempt_at=now, now=now)
 
 

@@ -36,10 +36,14 @@ def test_rescan_adds_marks_and_restores_without_duplicates(
 
     # Narrow the watch: only stories that name Kursk.
     shipped = (watches / "nk-troops-russia.toml").read_text(encoding="utf-8")
-    # Whatever the shipped rule says, and Kursk: rule = """ ... and kursk """
-    narrowed = re.sub(r'(rule = """.*?)\n"""', r'\1 and kursk\n"""', shipped, count=1, flags=re.S)
+    # Whatever the shipped rule says, and Kursk: rule = """ ... and only_kursk """
+    narrowed = re.sub(
+        r'(rule = """.*?)\n"""', r'\1 and only_kursk\n"""', shipped, count=1, flags=re.S
+    )
     assert narrowed != shipped
-    narrowed += '\n[[groups]]\nname = "kursk"\nrequired = false\nterms = ["kursk*", "쿠르스크*"]\n'
+    narrowed += (
+        '\n[[groups]]\nname = "only-kursk"\nrequired = false\nterms = ["kursk*", "쿠르스크*"]\n'
+    )
     (watches / "nk-troops-russia.toml").write_text(narrowed, encoding="utf-8")
     out = run(config, "rescan")
     after = hits(config)

@@ -45,7 +45,7 @@ def rule_is_safe(text: str) -> None:
 
 RULE_WORDS = st.sampled_from(
     ["nk", "troops", "north_korea", "x", "not", "and", "or", "(", ")", "near(", "sentence(",
-     "title(", ",", "8", "-1", "0", "True", "lambda:", "**", "+", "-", "[", "]", ".", "if",
+     "lead(", "title(", ",", "8", "-1", "0", "True", "lambda:", "**", "+", "-", "[", "]", ".", "if",
      "else", "'s'", "1e999", "\n", "\x00", "=", ":=", "is", "*", "f'{x}'"]
 )  # fmt: skip
 
@@ -69,6 +69,7 @@ def nested(leaf: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
             inner.map(lambda a: f"not {a}"),
             inner.map(lambda a: f"({a})"),
             inner.map(lambda a: f"title({a})"),
+            inner.map(lambda a: f"lead({a})"),
             st.tuples(inner, inner).map(lambda ab: f"({ab[0]} and {ab[1]})"),
             st.tuples(inner, inner).map(lambda ab: f"{ab[0]} or {ab[1]}"),
             st.tuples(inner, inner).map(lambda ab: f"near({ab[0]}, {ab[1]}, 3)"),

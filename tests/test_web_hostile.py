@@ -346,6 +346,7 @@ PARAMETERS = [
     ("/feeds", "page"),
     ("/", "watch"),
     *(("/figures", n) for n in ("kind", "source", "story", "format")),
+    *(("/misses", n) for n in ("page", "from", "watch")),
 ]
 NAMES = sorted({name for _, name in PARAMETERS})
 

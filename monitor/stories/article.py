@@ -54,9 +54,20 @@ class Describer:
             sources=frozenset(sources),
             entities=frozenset(label for _a, _b, label in self.entities.find(text)),
             lead=next(iter(self.figures.sources(title)), None) if self.figures else None,
-            names=_names(f"{title} {summary}", text),
+            names=self._names(title, summary),
         )
         return Described(found, article)
+
+    def _names(self, title: str, summary: str) -> frozenset[str]:
+        """``_names`` of the headline (unless it is in title case, where every word is
+        capitalised) and the summary, less what the watch's entities and sources name:
+        those already count as such."""
+        names = _names(summary) | (frozenset() if _title_case(title) else _names(title))
+        return frozenset(
+            n
+            for n in names
+            if not self.entities.find(n) and not (self.figures and self.figures.sources(n))
+        )
 
 
 def _words(folded: str) -> frozenset[str]:
@@ -66,7 +77,13 @@ def _words(folded: str) -> frozenset[str]:
 _CAPITALISED = re.compile(r"(?<![\w.])([A-Z][a-z]{2,}|[A-Z]{3,6})\b")
 
 
-def _names(text: str, folded: str) -> frozenset[str]:
+def _title_case(title: str) -> bool:
+    """A headline Capitalising Most Of Its Words ("Kim Mourns Nine Dead")."""
+    words = [w for w in re.findall(r"[^\W\d_]{3,}", title) if w.isascii()]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
+def _names(text: str) -> frozenset[str]:
     """Capitalised words that do not start a sentence (Putin, Duda, BRICS, Kazan): names
     the watch does not list, which Latin-script languages mostly write alike."""
     found = set()

@@ -79,7 +79,8 @@ class FigureReader:
 
     def sources(self, text: str) -> list[str]:
         """The sources a text names, in order of first mention."""
-        return list(dict.fromkeys(label for _a, _b, label in self._sources.find(fold(text))))
+        found = _outermost(self._sources.find(fold(text)))
+        return list(dict.fromkeys(label for _a, _b, label in found))
 
     def read(
         self, title: str, summary: str, content: str = "", language: str | None = None
@@ -105,7 +106,8 @@ class FigureReader:
         wholes = _wholes(folded.split(), spans)
         kinds = self._bind(folded, spans, wholes, language)
         units = [first for first, _last, _label in self._units.find(folded)]
-        sources = self._sources.find(folded)
+        # "ukrainischer Geheimdienst" is HUR, though "Geheimdienst" alone is the NIS
+        sources = _outermost(self._sources.find(folded))
         figures = []
         for index, number in enumerate(numbers):
             span = spans[index]
