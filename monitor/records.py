@@ -119,6 +119,7 @@ class Figure:
     source: str | None
     sentence: str
     field: str  # title, summary or content
+    cited: bool = True  # the source is named in the figure's own sentence, not elsewhere
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,20 @@ def test_wire_copy_in_one_language_joins_on_its_wording() -> None:
     assert decision.story == 1 and "same wording" in decision.reasons[0]
 
 
+def test_a_figure_only_in_the_summary_counts_for_less_than_one_in_the_headline() -> None:
+    # An article on another event that repeats last week's 3,000 in its summary
+    # (background) does not join on that figure alone; one whose headline gives it does.
+    from dataclasses import replace
+
+    story = story_of(JCS_3000, {("additional", "JCS"): 3000})
+    unsourced = article("de", 2, JCS_3000.figures)
+    in_headline = replace(unsourced, headline_values=frozenset({3000}))
+    in_summary = replace(unsourced, headline_values=frozenset())
+    assert decide(in_headline, [story], WINDOW).story == 1
+    assert decide(in_summary, [story], WINDOW).story is None
+    assert decide(in_summary, [story], WINDOW).score < decide(in_headline, [story], WINDOW).score
+
+
 def test_headlines_quoting_different_sources_stay_apart() -> None:
     kremlin = article("en", 0, entities=frozenset({"kursk", "confirmation"}), lead="Kremlin")
     kcna = article("en", 30, entities=frozenset({"kursk", "confirmation"}), lead="KCNA")

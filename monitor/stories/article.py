@@ -30,6 +30,13 @@ class Described:
         """(kind, source) -> the value this hit gives, for spotting contradictions."""
         return {(f.kind, f.source): f.value for f in self.figures if f.source}
 
+    @property
+    def cited(self) -> dict[tuple[str, str], int]:
+        """``reported``, of the figures whose source is named in their own sentence: only
+        those can contradict a story ("101 killed" in a headline is not the NIS's because
+        the summary names the NIS)."""
+        return {(f.kind, f.source): f.value for f in self.figures if f.source and f.cited}
+
 
 class Describer:
     """Figures and story features of a watch's hits."""
@@ -50,6 +57,7 @@ class Describer:
             words=_words(text),
             title_words=_words(fold(title)),
             figures=frozenset((f.kind, f.value) for f in found),
+            headline_values=frozenset(f.value for f in found if f.field == "title"),
             attributed=frozenset((f.kind, f.source) for f in found if f.source),
             sources=frozenset(sources),
             entities=frozenset(label for _a, _b, label in self.entities.find(text)),

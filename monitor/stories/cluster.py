@@ -27,6 +27,7 @@ SIMILAR_TITLE = 0.4
 MAX_TEXTS = 12  # texts a story keeps for wording comparisons (its latest)
 CLOSE = timedelta(hours=12)
 NAMES_CAP = 0.5  # what shared capitalised names can add at most
+BACKGROUND = 0.5  # a shared figure that is not in the article's headline counts this much
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Article:
     entities: frozenset[str]
     lead: str | None = None  # the source its headline names ("...: NIS")
     names: frozenset[str] = frozenset()  # capitalised words, folded: Putin, Duda, BRICS
+    headline_values: frozenset[int] | None = None  # values in its headline; None: unknown
 
 
 @dataclass
@@ -147,11 +149,12 @@ def _score(
         }
         same_source = any((kind, src) in article.attributed for src in sources)
         unsourced = not sources or not any(k == kind for k, _s in article.attributed)
-        score += (2 if same_source else 1 if unsourced else 0.5) / value_df[value]
+        weight = (2 if same_source else 1 if unsourced else 0.5) / value_df[value]
+        score += weight * _background(article, value)
         reasons.append(f"the same figure: {kind} {value:,}")
     loose = {v for _k, v in article.figures} & story.values - {v for _k, v in shared}
     for value in sorted(loose):
-        score += 1 / value_df[value]
+        score += _background(article, value) / value_df[value]
         reasons.append(f"the same number: {value:,}")
     for entity in sorted(article.entities & story.entities):
         score += 1 / entity_df[entity]
@@ -174,3 +177,12 @@ def _score(
             score -= 2
             reasons.append(f"{source} gives another {kind} figure ({value:,})")
     return score, reasons
+
+
+def _background(article: Article, value: int) -> float:
+    """How much a shared value says: a figure the headline gives is the article's news;
+    one only its summary gives, with a headline about something else, is often the
+    background every story of the week repeats (the 11,000 of the first deployment)."""
+    if article.headline_values is None or value in article.headline_values:
+        return 1.0
+    return BACKGROUND

@@ -120,7 +120,8 @@ class FigureReader:
                 continue  # "sent 200 artillery systems": sent, but not people
             if kind is None:
                 continue
-            source = _nearest(sources, span) or fallback
+            near = _nearest(sources, span)
+            source = near or fallback
             figures.append(
                 Figure(
                     kind=kind,
@@ -131,6 +132,7 @@ class FigureReader:
                     source=source,
                     sentence=sentence.strip(),
                     field=field,
+                    cited=near is not None,
                 )
             )
         return figures

@@ -83,7 +83,7 @@ class StoryKeeper:
         )
         article = described.article
         stories = self._open(conn, watch, when, spec.window)
-        decision = decide(article, stories, spec.window, described.reported)
+        decision = decide(article, stories, spec.window, described.cited)
         if decision.story is None:
             story = Story(0, when, when)
             before: set[tuple[str, str | None, int]] = set()

@@ -123,7 +123,7 @@ def measure(items: list[Labeled], watch: WatchSpec, problems: list[str]) -> Stor
             report.sourced += sum(found[k] == item.sources.get(k) for k in right)
         if window is None:
             continue
-        decision = decide(described.article, stories, window, described.reported)
+        decision = decide(described.article, stories, window, described.cited)
         if decision.story is None:
             stories.append(Story(len(stories), item.published, item.published))
             story = stories[-1]
