@@ -7,7 +7,7 @@ joined by " | " ("" when nothing is read).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from monitor.stories.numbers import LIMIT, Number, counts, read_numbers
@@ -410,6 +410,236 @@ UNKNOWN = [
 ]
 
 
+# Numbers written as words, a table per language: the figure a word says, and what is no
+# figure (a vague plural, an article, an ordinal, a year, a span of time, an idiom).
+NUMBER_WORDS = {
+    "en": [
+        ("6K troops", "count 6000"),
+        ("6k", "count 6000"),
+        ("11,000-strong contingent", "count 11000"),
+        ("a thousand troops", "count 1000"),
+        ("two to three hundred", "count 200-300"),
+        ("about two thousand", "count 2000 about"),
+        ("nine soldiers", "count 9"),
+        ("ninety-nine", "count 99"),
+        ("dozens of soldiers", ""),
+        ("several hundred casualties", ""),
+        ("a few thousand", ""),
+        ("twenty-first century", ""),
+        ("two-thirds", ""),
+        ("a K-pop star", ""),
+        ("a thousand times", "measure 1000"),
+    ],
+    "de": [
+        ("einige tausend Soldaten", ""),
+        ("ein paar tausend", ""),
+        ("mehrere hundert", ""),
+        ("zweitausendvierundzwanzig", "year 2024"),
+        ("eins", ""),
+    ],
+    "ru": [
+        ("девять военнослужащих", "count 9"),
+        ("девяти человек", "count 9"),
+        ("девятерых", "count 9"),
+        ("двое пленных", "count 2"),
+        ("пять тысяч военных", "count 5000"),
+        ("тысячу саперов", "count 1000"),
+        ("тысяча", "count 1000"),
+        ("две тысячи", "count 2000"),
+        ("полторы тысячи", "count 1500"),
+        ("одна тысяча", "count 1000"),
+        ("около тысячи", "count 1000 about"),
+        ("более чем трех тысячах", "count 3000 more than"),
+        ("двести пятьдесят", "count 250"),
+        ("тысяча двести", "count 1200"),
+        ("от двух до трёх тысяч", "count 2000-3000"),
+        ("пять-шесть тысяч", "count 5000-6000"),
+        ("двадцать одна тысяча", "count 21000"),
+        ("несколько тысяч", ""),
+        ("тысячи солдат", ""),
+        ("одна из", ""),
+        ("один", ""),
+        ("девятый", ""),
+        ("полторы", ""),
+        ("пять лет", "measure 5"),
+        ("два дня", "measure 2"),
+        ("тысячу раз", "measure 1000"),
+        ("пять тысяч рублей", "money 5000"),
+        ("двадцать четвертого февраля", "ordinal 20"),
+        ("в две тысячи двадцать четвертом году", "year 2020"),
+    ],
+    "uk": [
+        ("дев'ять", "count 9"),
+        ("дев’ятеро з них", "count 9"),
+        ("двоє бійців", "count 2"),
+        ("тисячу саперів", "count 1000"),
+        ("п'ять тисяч військових", "count 5000"),
+        ("п’ять тисяч", "count 5000"),
+        ("близько тисячі військових", "count 1000 about"),
+        ("понад три тисячі", "count 3000 more than"),
+        ("півтори тисячі", "count 1500"),
+        ("тисячі саперів", ""),
+        ("кілька тисяч", ""),
+        ("один із військових", ""),
+        ("сім'я", ""),
+        ("три місяці", "measure 3"),
+    ],
+    "pl": [
+        ("dziewięć", "count 9"),
+        ("dziewięciu żołnierzy", "count 9"),
+        ("dwóch", "count 2"),
+        ("tysiąc", "count 1000"),
+        ("pięć tysięcy", "count 5000"),
+        ("dwa tysiące", "count 2000"),
+        ("około tysiąca", "count 1000 about"),
+        ("półtora tysiąca", "count 1500"),
+        ("dwieście", "count 200"),
+        ("kilka tysięcy", ""),
+        ("tysiące żołnierzy", ""),
+        ("tysięcy", ""),
+        ("jeden z nich", ""),
+        ("w dwóch turach", "measure 2"),
+        ("dwa tygodnie", "measure 2"),
+    ],
+    "fr": [
+        ("deux prisonniers", "count 2"),
+        ("deux mille", "count 2000"),
+        ("mille soldats", "count 1000"),
+        ("cinq mille", "count 5000"),
+        ("dix-sept", "count 17"),
+        ("vingt et un", "count 21"),
+        ("soixante-dix-sept", "count 77"),
+        ("quatre-vingts soldats", "count 80"),
+        ("quatre-vingt-dix-neuf", "count 99"),
+        ("deux cents", "count 200"),
+        ("plus d'un millier de soldats", "count 1000 more than"),
+        ("entre deux et trois mille", "count 2000-3000"),
+        ("un soldat", ""),
+        ("deuxième", ""),
+        ("vingt-deuxième", ""),
+        ("des milliers de soldats", ""),
+        ("quelques milliers", ""),
+        ("mille fois", "measure 1000"),
+        ("deux mille vingt-quatre", "year 2024"),
+        ("en deux mille vingt-quatre", "year 2024"),
+        ("cinq ans", "measure 5"),
+    ],
+    "es": [
+        ("dos soldados", "count 2"),
+        ("mil", "count 1000"),
+        ("dos mil", "count 2000"),
+        ("cinco mil", "count 5000"),
+        ("treinta y dos", "count 32"),
+        ("veintidós", "count 22"),
+        ("doscientos cincuenta", "count 250"),
+        ("mil quinientos", "count 1500"),
+        ("un millón", "count 1000000"),
+        ("unos mil", "count 1000 about"),
+        ("uno de ellos", ""),
+        ("miles de soldados", ""),
+        ("helicópteros Mil Mi-8", ""),
+        ("varios miles", ""),
+        ("mil veces", "measure 1000"),
+        ("dos mil veinticuatro", "year 2024"),
+    ],
+    "pt": [
+        ("dois soldados", "count 2"),
+        ("mil soldados", "count 1000"),
+        ("mais de mil soldados", "count 1000 more than"),
+        ("cinco mil", "count 5000"),
+        ("cinco mil e trezentos", "count 5300"),
+        ("vinte e dois", "count 22"),
+        ("duzentos e cinquenta", "count 250"),
+        ("entre dois e três mil", "count 2000-3000"),
+        ("um soldado", ""),
+        ("milhares de soldados", ""),
+        ("alguns milhares", ""),
+        ("um dos", ""),
+        ("mil vezes", "measure 1000"),
+        ("dois mil e dezenove", "year 2019"),
+    ],
+    "it": [
+        ("duemila", "count 2000"),
+        ("cinquemila soldati", "count 5000"),
+        ("mille", "count 1000"),
+        ("ventitré", "count 23"),
+        ("trentotto", "count 38"),
+        ("duecentocinquanta", "count 250"),
+        ("milleduecento", "count 1200"),
+        ("un milione", "count 1000000"),
+        ("due milioni", "count 2000000"),
+        ("oltre duemila", "count 2000 more than"),
+        ("migliaia di soldati", ""),
+        ("un soldato", ""),
+        ("settembre", ""),
+        ("centinaia", ""),
+        ("mille volte", "measure 1000"),
+    ],
+    "nl": [
+        ("duizend", "count 1000"),
+        ("vijfduizend", "count 5000"),
+        ("tweeëntwintig", "count 22"),
+        ("vijfentwintig", "count 25"),
+        ("driehonderd", "count 300"),
+        ("twee miljoen", "count 2000000"),
+        ("negen doden", "count 9"),
+        ("ruim tweeduizend", "count 2000 more than"),
+        ("duizenden soldaten", ""),
+        ("tienduizenden", ""),
+        ("een soldaat", ""),
+        ("tweede", ""),
+        ("een paar duizend", ""),
+    ],
+    "tr": [
+        ("beş bin", "count 5000"),
+        ("bin asker", "count 1000"),
+        ("iki yüz", "count 200"),
+        ("yüz bin asker", "count 100000"),
+        ("on beş", "count 15"),
+        ("dokuz asker", "count 9"),
+        ("bir milyon", "count 1000000"),
+        ("yaklaşık iki bin", "count 2000 about"),
+        ("birkaç bin asker", ""),
+        ("on binlerce asker", ""),
+        ("Muhammed bin Selman", ""),
+        ("bir asker", ""),
+        ("yüz yüze", ""),
+        ("iki seferde", "measure 2"),
+    ],
+    "ja": [
+        ("二人", "count 2"),
+        ("九人", "count 9"),
+        ("千人", "count 1000"),
+        ("二千五百人", "count 2500"),
+        ("一万二千人以上", "count 12000 more than"),
+        ("約千人", "count 1000 about"),
+        ("兵士二人", "count 2"),
+        ("三千人規模", "count 3000 about"),
+        ("数千人", ""),
+        ("十二月", ""),
+        ("二〇二四年", ""),
+        ("一人", ""),
+        ("万人", ""),
+        ("第二", ""),
+    ],
+    "zh": [
+        ("九人", "count 9"),
+        ("两名", "count 2"),
+        ("两千名士兵", "count 2000"),
+        ("十余人", "count 10 more than"),
+        ("近千人", "count 1000 about"),
+        ("三百人", "count 300"),
+        ("一万人", "count 10000"),
+        ("至少两人", "count 2 at least"),
+        ("几千人", ""),
+        ("上千人", ""),
+        ("两国", ""),
+        ("十二月", ""),
+        ("一人", ""),
+    ],
+}
+
+
 @pytest.mark.parametrize(("text", "expected"), EN)
 def test_english(text: str, expected: str) -> None:
     assert _read(text, "en") == expected
@@ -486,6 +716,14 @@ def test_unknown_language(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [(language, *row) for language, rows in NUMBER_WORDS.items() for row in rows],
+)
+def test_number_words(language: str, text: str, expected: str) -> None:
+    assert _read(text, language) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "language", "spans"),
     [
         ("Nordkorea schickt rund 4000 Soldaten", "de", ["rund 4000"]),
@@ -497,6 +735,9 @@ def test_unknown_language(text: str, expected: str) -> None:
         ("5 Mrd. Euro für 11.000 Soldaten", "de", ["5 Mrd. Euro", "11.000"]),
         ("Am 27. Februar 2025 kamen 3 000 Mann", "de", ["27. Februar", "2025", "3 000"]),
         ("от 10 до 12 тысяч военных", "ru", ["от 10 до 12 тысяч"]),
+        ("Шойгу: тысячу саперов и пять тысяч строителей", "ru", ["тысячу", "пять тысяч"]),
+        ("plus d'un millier de soldats", "fr", ["plus d'un millier"]),
+        ("北朝鮮兵約二千人以上", "ja", ["約二千人以上"]),
     ],
 )
 def test_spans_cover_the_whole_expression(text: str, language: str, spans: list[str]) -> None:
@@ -540,6 +781,12 @@ def _check(text: str, numbers: list[Number]) -> None:
 
 @settings(max_examples=300)
 @given(st.text(), st.sampled_from(LANGUAGES))
+@example("около тысячи до тысячи двухсот", "ru")
+@example("п’ять тисяч п'ятсот", "uk")
+@example("quatre-vingt-dix-sept mille et un", "fr")
+@example("yüz bin birkaç bin on binlerce", "tr")
+@example("Mil Mi-8 mil y una", "es")
+@example("二千五百人以上 数千人 一万人", "ja")
 def test_any_text(text: str, language: str | None) -> None:
     _check(text, read_numbers(text, language))
 
@@ -550,6 +797,10 @@ elf zwei hundert und a one two and eleven twenty Hunderte 두 번째 zehntausend
 about rund über gut mehr_als more_than up_to bis_zu 약 이상 約 以上 около более до
 between zwischen from von to bis à от и and und 명 人 soldiers Soldaten человек km mm
 Prozent Euro dollars 년 월 일 세 Feb. Februar F- G A KN- st nd e -й 제 第 am a.m. Uhr Jahre
+тысячу тысячи тысяча двух пять полторы одна около п'ять п’ять дев'ять тисячі tysiąca dwa
+deux quatre vingt -vingts cent mille et dix sept soixante d' plus dos y treinta mil Mil
+duemila ventotto vijf duizend ën beş yüz on bir birkaç binlerce 二 九 十 两 数 人 名 余 K k
+several few -first
 """
 FRAGMENTS = [
     *"0123456789",
@@ -564,6 +815,9 @@ FRAGMENTS = [
     st.lists(st.sampled_from(FRAGMENTS).map(lambda f: f.replace("_", " ")), max_size=40),
     st.sampled_from(LANGUAGES),
 )
+@example(["двух", "-", "трёх", "тысяч", "-", "5"], "ru")
+@example(["d'", "un", "mille", "-vingts", "et"], "fr")
+@example(["two", "to", "three", "hundred", "and", "thousand"], "en")
 def test_any_mix_of_numbers_and_words(parts: list[str], language: str | None) -> None:
     text = "".join(parts)
     _check(text, read_numbers(text, language))
@@ -611,9 +865,18 @@ SOUP = " ".join(
         ("one " * 50_000, "en"),
         ("1" + " " * 200_000 + "2", "de"),
         ("über " * 40_000 + "1", "de"),
+        ("двадцать " * 22_222, "ru"),
+        ("п'ять " * 33_334, "uk"),
+        ("mil " * 50_000, "es"),
+        ("quatre-vingt-" * 15_385, "fr"),
+        ("yüz " * 50_000, "tr"),
+        ("several " * 25_000, "en"),
+        ("二" * 200_000, "ja"),
+        ("千人" * 100_000, "zh"),
     ],
     ids=["soup", "soup-de", "digits", "commas", "spaces", "hyphens", "man", "eok", "groups",
-         "elf", "a", "one", "blank", "qualifiers"],
+         "elf", "a", "one", "blank", "qualifiers", "dvadtsat", "pyat", "mil", "quatre-vingt",
+         "yuz", "several", "han", "qian-ren"],
 )  # fmt: skip
 def test_hostile_text_is_read_in_one_pass(text: str, language: str | None) -> None:
     assert len(text) >= 199_990

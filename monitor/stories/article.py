@@ -34,8 +34,14 @@ class Described:
     def cited(self) -> dict[tuple[str, str], int]:
         """``reported``, of the figures whose source is named in their own sentence: only
         those can contradict a story ("101 killed" in a headline is not the NIS's because
-        the summary names the NIS)."""
-        return {(f.kind, f.source): f.value for f in self.figures if f.source and f.cited}
+        the summary names the NIS), and only where the hit gives one value."""
+        values: dict[tuple[str, str], set[int]] = {}
+        for f in self.figures:
+            if f.source and f.cited:
+                values.setdefault((f.kind, f.source), set()).add(f.value)
+        # Two values of one kind from one source ("5 sites", "12,000 soldiers") contradict
+        # nothing: one of them is likely not what it seems.
+        return {key: next(iter(found)) for key, found in values.items() if len(found) == 1}
 
 
 class Describer:

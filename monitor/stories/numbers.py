@@ -1,14 +1,15 @@
 """Read the numbers of a text: ``read_numbers(text, language) -> [Number]``. Pure.
 
-    text --scan--> numeral ("11.000", "1,5 Millionen", "1만2천", "elftausend")
+    text --scan--> numeral ("11.000", "1,5 Millionen", "1만2천", "elftausend", "пять тысяч")
          --range--> low..high ("10 bis 12 Tausend")
          --context--> qualifier ("rund", "이상") and kind ("count", "year", "money"...)
          --> Number
 
 The figures stage keeps ``kind == "count"``; the other kinds are read so that a year, a
 date or a price is never taken for a number of soldiers. The words around numbers are
-``numwords``' tables. The scan only moves forward and every step reads a bounded window
-(``_WINDOW`` characters) around one number, so any text is read in linear time.
+``numwords``' tables, numbers written as words ``numerals``'. The scan only moves forward
+and every step reads a bounded window (``_WINDOW`` characters) around one number, so any
+text is read in linear time.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from monitor.stories.numwords import DE_PARTS, EN_NUMBERS, EN_SCALES, KO_ORDINALS, Grammar, grammar
+from monitor.stories.numerals import HAN_DIGITS, HAN_VAGUE, KO_ORDINALS, Numerals
+from monitor.stories.numwords import Grammar, grammar
 
 LIMIT = 10**12  # no figure is this large; it also keeps the arithmetic small
 _WINDOW = 48  # characters of context read on either side of a number
 _MAX_DIGITS = 15
 
 _DIGITS = re.compile(r"\d+")
-_WORD = re.compile(r"[^\W\d_]+")
-_TOKEN = re.compile(r"\d+|[^\W\d_]+")
-_NEXT_WORD = re.compile(r"(?:\s+|\s*-\s*)([^\W\d_]+)")
 _DATE_TIME = re.compile(
     r"(?P<date>\d{4}([-./])\d{1,2}\2\d{1,2}\.?|\d{1,2}([./])\d{1,2}\3(?:\d{4}|\d\d))(?!\d)"
     r"|(?P<time>\d{1,2}(?::|h|\.(?=\d\d\s?(?:uhr|h)(?![^\W\d_])))\d\d(?::\d\d)?)(?!\d)"
@@ -37,11 +36,10 @@ _KO_ORDINAL = re.compile(rf"({'|'.join(KO_ORDINALS)})\s?번째")
 _SMALL = {"십": 10, "백": 100, "천": 1000, "十": 10, "百": 100, "千": 1000}
 _BIG = {"만": 10**4, "억": 10**8, "조": 10**12, "万": 10**4, "萬": 10**4, "億": 10**8}
 _BIG |= {"亿": 10**8, "兆": 10**12}
+_HAN_TO_DIGITS = str.maketrans({han: str(digit) for han, digit in HAN_DIGITS.items()})
 _NOT_COUNTS = ("date", "time", "ordinal")
 _After = tuple[int, str | None, str | None, bool]  # end, unit kind, qualifier, counter seen
-_DE_BY_LETTER: dict[str, list[str]] = {}
-for _part in sorted(DE_PARTS, key=len, reverse=True):  # longest first: "achtzig" not "acht"
-    _DE_BY_LETTER.setdefault(_part[0], []).append(_part)
+_Read = tuple[int, int, int | None]  # number words read: value, end, factor of a last scale
 
 
 @dataclass(frozen=True)
@@ -72,6 +70,8 @@ class _Atom:
     def year(self) -> bool:
         if self.shape == "year":  # the "25" of "2024-25"
             return True
+        if self.shape == "word":  # "deux mille vingt-quatre"; "deux mille" is a count
+            return 1900 <= self.value <= 2100 and self.value % 1000 != 0
         digits = self.shape == "plain" and self.scale is None and self.end - self.start == 4
         return digits and 1900 <= self.value <= 2100
 
@@ -83,14 +83,14 @@ def read_numbers(text: str, language: str | None = None) -> list[Number]:
     """Every number expression in text, in order of appearance. language ("de", "en", "ko",
     "fr", "ru", "uk", "ja", "es", "pl", "it", "nl", "pt", "tr", "zh" or None for unknown)
     decides ambiguous separators: "3.000" is 3000 in German, Spanish, Italian, Dutch,
-    Portuguese, Turkish, Polish; "3.5" is 3.5 (not a count) in English."""
+    Portuguese, Turkish, Polish; "3.5" is 3.5 (not a count) in English. It also decides the
+    number words read ("девять", "cinq mille", 二人); an unknown language reads English ones."""
     g = grammar(language)
     original, text = text, _lower(text)
-    token = _TOKEN if g.code in ("en", "de", "ko", "") else _DIGITS
     found: list[Number] = []
     pos = floor = 0
-    while (t := token.search(text, pos)) is not None:
-        atom = _atom(text, t.start(), g)
+    while (t := g.token.search(text, pos)) is not None:
+        atom = _atom(text, original, t.start(), g)
         if isinstance(atom, int):
             pos = max(atom, t.start() + 1)
             continue
@@ -125,7 +125,7 @@ def _expression(text: str, original: str, a: _Atom, floor: int, g: Grammar) -> N
     qualifier and kind; None if it is no figure."""
     rev = text[max(floor, a.start - _WINDOW) : a.start][::-1]
     back, prefix, qualifier, opened = _before(rev, a, g)
-    atoms = _range(text, a, g, opened > 0)
+    atoms = _range(text, original, a, g, opened > 0)
     start = a.start - (opened if len(atoms) == 2 and opened else back)
     q = atoms[-1].end
     end, unit, after, counted = _after(text, original, atoms, g)
@@ -160,7 +160,7 @@ def _before(rev: str, a: _Atom, g: Grammar) -> tuple[int, str | None, str | None
     return back, prefix, qualifier, m.end() if m else 0
 
 
-def _range(text: str, a: _Atom, g: Grammar, opened: bool) -> list[_Atom]:
+def _range(text: str, original: str, a: _Atom, g: Grammar, opened: bool) -> list[_Atom]:
     """[a], or [low, high] for "10 bis 12", "zwischen 10 und 12", "1만∼1만2천", "2024-25"."""
     if a.year() and (y := _SHORT_YEAR.match(text, a.end)) and int(y[1]) > a.value % 100:
         return [a, _Atom(y.start() + 1, y.end(), a.value - a.value % 100 + int(y[1]), "year")]
@@ -169,7 +169,7 @@ def _range(text: str, a: _Atom, g: Grammar, opened: bool) -> list[_Atom]:
     c = g.to.match(text, a.end, a.end + _WINDOW)
     if c is None and opened:  # "and" joins a range only after "between", "zwischen"
         c = g.ands.match(text, a.end, a.end + _WINDOW)
-    b = _atom(text, c.end(), g) if c and c.end() < len(text) else None
+    b = _atom(text, original, c.end(), g) if c and c.end() < len(text) else None
     if not isinstance(b, _Atom) or b.shape in _NOT_COUNTS:
         return [a]
     low, scale = a.value, a.scale
@@ -217,11 +217,11 @@ def _kind(atoms: list[_Atom], prefix: str | None, unit: str | None) -> str:
     return "count"
 
 
-def _atom(text: str, p: int, g: Grammar) -> _Atom | int:
+def _atom(text: str, original: str, p: int, g: Grammar) -> _Atom | int:
     """The numeral at p, or the position to read on from when there is none."""
     m = _DIGITS.match(text, p)
     if m is None:
-        return _word_atom(text, p, g)
+        return _word_atom(text, original, p, g)
     left = text[max(0, p - 2) : p]
     if left[-1:].isalpha() and ord(left[-1]) < 0x1100:
         return m.end()  # A320, G7: a name
@@ -260,7 +260,7 @@ def _atom(text: str, p: int, g: Grammar) -> _Atom | int:
     return _Atom(p, q, value, shape, scale)
 
 
-def _cjk(text: str, q: int, value: int | Fraction) -> tuple[int | Fraction, int, int | None]:
+def _cjk(text: str, q: int, value: int | Fraction | None) -> tuple[int | Fraction, int, int | None]:
     """1만2천 = 12,000, 2천700 = 2,700, 3억5천만 = 350,000,000: digits before 십/백/천 add
     up to a section, and each 만 or 억 (万, 億) multiplies the section before it."""
     total: int | Fraction = 0
@@ -290,88 +290,178 @@ def _cjk(text: str, q: int, value: int | Fraction) -> tuple[int | Fraction, int,
     return total + section + (cur or 0), q, (_SMALL | _BIG)[units] if simple else None
 
 
-def _word_atom(text: str, p: int, g: Grammar) -> _Atom | int:
-    """Number words: "eleven thousand", "elftausend", "elf Tausend", "두 번째"."""
-    m = _WORD.match(text, p)
+def _word_atom(text: str, original: str, p: int, g: Grammar) -> _Atom | int:
+    """Number words: "eleven thousand", "elftausend", "пять тысяч", "duemila", "두 번째", 二人."""
+    if g.code in ("ja", "zh"):
+        return _han(text, p, g)
+    m = g.word.match(text, p)
     if m is None:
         return p + 1
-    word = m[0]
-    if len(word) > 60:
+    if m.end() - p > 60:
         return m.end()
     if g.code in ("ko", "") and (k := _KO_ORDINAL.match(text, p, p + 12)):
         return _Atom(p, k.end(), KO_ORDINALS[k[1]], "ordinal")
-    german = g.code == "de"
-    article = german and word in ("ein", "eine", "einen", "einem", "einer")
-    found: tuple[int, int, int | None] | None = None
-    if g.code in ("en", "") and (word in EN_NUMBERS or word in EN_SCALES or word == "a"):
-        found = _english(text, p)
-    elif article:
-        found = (1, m.end(), None)
-    elif german and (v := _german(word)) is not None:
-        found = (v, m.end(), 1000 if word.endswith("tausend") else None)
+    n = g.numerals
+    if n is None:
+        return m.end()
+    found = _glued(text, m, g, n) if n.glued else _apart(text, original, p, g, n)
     if found is None:
         return m.end()
     value, q, scale = found
-    if (s := g.scale.match(text, q, q + _WINDOW)) and (f := g.scales.get(_key(s["w"]))):
-        value, scale, q = value * f, f, s.end()
-    elif article:
-        return m.end()  # "ein" is a number only before a scale word: "eine Million"
+    before = text[max(0, p - _WINDOW) : p].split()
+    after = g.next_word.match(text, q, q + _WINDOW)
+    if (before and before[-1] in n.vague) or (after and after[1] in n.vague):
+        return q  # "several hundred", "birkaç bin" (a few thousand), "on binlerce"
+    hyphen = after and text[q] == "-" and after[1] not in n.values and after[1] not in g.starts
+    if hyphen and not g.unit.match(text, q, q + _WINDOW):
+        return q  # a part of a word: "twenty-first", "two-thirds", "vingt-deuxième"
     return _Atom(p, q, value, "word", scale)
 
 
-def _english(text: str, p: int) -> tuple[int, int, int | None] | None:
-    """English number words ("eleven thousand", "two hundred and fifty", "a thousand"), each
-    checked against the word before it; a lone "one" or "a" is no figure."""
-    total = group = words = 0
-    prev, end, scale, top = "", p, None, LIMIT
-    m: re.Match[str] | None = _WORD.match(text, p)
-    while m is not None:
-        word = m[m.lastindex or 0]
-        v, f = EN_NUMBERS.get(word), EN_SCALES.get(word, 0)
-        if word == "a" and not prev:
-            prev = "a"
-        elif word == "and" and prev in ("hundred", "scale"):
-            prev = "and"
-        elif v and (prev in ("", "hundred", "scale", "and") or (v < 10 and prev == "tens")):
-            group, prev = group + v, "unit" if v < 10 else "teen" if v < 20 else "tens"
-        elif f == 100 and prev in ("", "a", "unit", "teen"):
-            group, prev = (group or 1) * 100, "hundred"
-        elif 100 < f < top and prev not in ("and", "scale"):
-            total, group, top, prev = total + (group or 1) * f, 0, f, "scale"
-        else:
-            break
-        if prev not in ("a", "and"):
-            words, end, scale = words + 1, m.end(), f or None
-        m = _NEXT_WORD.match(text, m.end(), m.end() + _WINDOW)
-    value = total + group
-    return None if words == 0 or (words == 1 and value == 1) else (value, end, scale)
+def _glued(text: str, m: re.Match[str], g: Grammar, n: Numerals) -> _Read | None:
+    """A number glued into one word, then a scale word apart: "elftausend", "vijfduizend",
+    "duemila", "elf Tausend", "due milioni". A word for one needs the scale: "eine Million"."""
+    word, q = m[0], m.end()
+    read = _compound(word, n, g.parts)
+    if read is None and word not in n.ones:
+        return None
+    value, scale = read or (n.ones[word], None)
+    if (s := g.scale.match(text, q, q + _WINDOW)) and (f := g.scales.get(_key(s["w"]))):
+        value, scale, q = value * f, f, s.end()
+    elif value < 2:
+        return None
+    return int(value), q, scale
 
 
-def _german(word: str) -> int | None:
-    """A German number word, zweihundertfünfundzwanzigtausend = 225,000: its parts, each
-    checked against the part before it, so that "Elfen" or "Achtung" are no numbers."""
+def _compound(
+    word: str, n: Numerals, parts: dict[str, tuple[str, ...]]
+) -> tuple[int, int | None] | None:
+    """A number word, zweihundertfünfundzwanzigtausend = 225,000, and the factor of a last
+    "tausend". Each part is checked against the part before it, so that "Elfen" or "Achtung"
+    are no numbers. German and Dutch put units first (fünfundzwanzig, vijfentwintig),
+    Italian tens (venticinque)."""
     total = group = i = 0
     prev = ""
     while i < len(word):
-        part = next((x for x in _DE_BY_LETTER.get(word[i], ()) if word.startswith(x, i)), "")
+        part = next((x for x in parts.get(word[i], ()) if word.startswith(x, i)), "")
         if not part:
             return None
-        v, i = DE_PARTS[part], i + len(part)
-        if part == "und":
-            ok = prev == "unit"
-        elif part == "hundert":
-            ok, group = prev in ("", "unit", "tausend"), (group or 1) * 100
-        elif part == "tausend":
-            ok = prev not in ("und", "tausend") and not total  # one "tausend" a word
+        v, i = n.values[part], i + len(part)
+        if v == 0:  # the "und" of einundzwanzig
+            ok, kind = prev == "unit", "glue"
+        elif v == 100:
+            ok, group, kind = prev in ("", "unit", "thousand"), (group or 1) * 100, "hundred"
+        elif v == 1000:  # one "tausend" a word
+            ok, kind = prev not in ("glue", "thousand") and not total, "thousand"
             total, group = (group or 1) * 1000, 0
-        elif v < 10:
-            ok, group = prev in ("", "hundert", "tausend"), group + v
-        elif v == 10:  # dreizehn = drei + zehn
-            ok, group = prev in ("", "hundert", "tausend", "unit"), group + v
-        else:  # einundzwanzig = ein + und + zwanzig
-            ok = prev in ("", "hundert", "tausend") or (prev == "und" and v >= 20)
-            group += v
+        else:
+            ok = prev in ("", "hundred", "thousand")
+            if v < 10:
+                ok = ok or (n.tens_first and prev == "tens")
+            elif v == 10 and not n.tens_first:  # dreizehn = drei + zehn
+                ok = ok or prev == "unit"
+            else:  # einundzwanzig = ein + und + zwanzig
+                ok = ok or (prev == "glue" and v >= 20)
+            group, kind = group + v, _role(v)
         if not ok:
             return None
-        prev = part if part in ("und", "hundert", "tausend") else "unit" if v < 10 else "tens"
-    return None if prev in ("", "und") else total + group
+        prev = kind
+    return None if prev in ("", "glue") else (total + group, 1000 if prev == "thousand" else None)
+
+
+def _apart(text: str, original: str, p: int, g: Grammar, n: Numerals) -> _Read | None:
+    """Number words written apart, each checked against the word before it: "two hundred
+    and fifty", "vingt et un", "две тысячи пятьсот", "beş bin". A scale word alone is a
+    number where its form says one thousand ("тысячу", "mil"), not where it says thousands
+    ("тысячи"; but "около тысячи" is about a thousand)."""
+    total: int | Fraction = 0
+    group: int | Fraction = 0
+    prev, last, top, joined, lone = "", 0, LIMIT, False, ""
+    words, end, scale = 0, p, None
+    m: re.Match[str] | None = g.word.match(text, p)
+    at, stop, word = p, m.end() if m else p, m[0] if m else ""
+    while m is not None:
+        # "k" multiplies digits only: "6K troops", but "a K-pop star"
+        s = g.scale.match(text, at, at + _WINDOW) if word in g.starts and word != "k" else None
+        f = g.scales.get(_key(s["w"])) if s else None
+        phrase = g.phrase.match(text, at, at + _WINDOW) if g.phrase else None
+        v = n.phrases[_key(phrase[0].replace("-", " "))] if phrase else n.values.get(word)
+        stop = phrase.end() if phrase else stop
+        if s and f:
+            key = _key(s["w"])
+            if prev == "":
+                alone = key in n.alone or (key in n.qualified and _qualified(text, p, g))
+                ok, lone = alone, key
+            else:
+                ok = prev != "scale" and f < top
+            if not ok:
+                break
+            total, group, top, prev, stop = total + (group or 1) * f, 0, f, "scale", s.end()
+        elif prev == "" and word in n.ones:
+            group, prev = n.ones[word], "one"
+        elif word in n.ands and not joined and prev in n.ands[word]:
+            joined = True  # "and" counts only with a number after it
+        elif word in n.hundred and (
+            prev in ("unit", "teen")
+            or (prev == "one" and group == 1)
+            or (not prev and word in n.alone)
+        ):
+            group, prev, f = (group or 1) * 100, "hundred", 100
+        elif v is not None and _follows(prev, v, last, n):
+            group, last, prev = group + v, v, _role(v)
+        else:
+            break
+        if prev != "one" and not (joined and word in n.ands):
+            words, end, scale, joined = words + 1, stop, f, False
+        m = g.next_word.match(text, stop, stop + _WINDOW)
+        if m is not None:
+            at, stop, word = m.start(1), m.end(1), m[1]
+    value = total + group
+    if words == 0 or value < 2 or int(value) != value:
+        return None
+    nxt = g.next_word.match(text, end, end + _WINDOW)
+    if words == 1 and lone in n.names and nxt and original[nxt.start(1)].isupper():
+        return None  # "Muhammed bin Selman", "Mil Mi-8": a name
+    return int(value), end, scale
+
+
+def _follows(prev: str, v: int, last: int, n: Numerals) -> bool:
+    """Whether a number word of value v may follow prev, the role of the word before it
+    (of value last): "twenty-five", "dix-sept", "on beş", "soixante-dix", "двести пять"."""
+    if v >= 100:  # двести, doscientos: a hundreds word starts a group
+        return prev in ("", "scale")
+    if prev in ("", "hundred", "scale"):
+        return True
+    if v < 10:
+        return (prev == "tens" and last % 10 == 0) or (
+            prev == "teen" and last == 10 and n.ten_units
+        )
+    return v < 20 and prev == "tens" and last in n.teens_after
+
+
+def _role(v: int) -> str:
+    return "unit" if v < 10 else "teen" if v < 20 else "tens" if v < 100 else "hundred"
+
+
+def _qualified(text: str, p: int, g: Grammar) -> bool:
+    """Whether a qualifier ends just before p: "около тысячи" is a thousand, "тысячи" not."""
+    m = g.before.match(text[max(0, p - _WINDOW) : p][::-1])
+    return bool(m and g.qualifiers.get(_key(m["w"][::-1])))
+
+
+def _han(text: str, p: int, g: Grammar) -> _Atom | int:
+    """Han numerals before a counter, read as ``_cjk`` reads 1万2千: 二人, 九名, 两千名. Never
+    after 数 or 几 ("several") or 第 (an ordinal), never before anything but a counter, so
+    that dates (十二月, 二〇二四年) and words stay out."""
+    q, n = p, min(len(text), p + 12)
+    while q < n and (text[q] in HAN_DIGITS or text[q] in _SMALL or text[q] in _BIG):
+        q += 1
+    t = g.tail.match(text, q, q + _WINDOW)
+    run = text[p:q].translate(_HAN_TO_DIGITS)
+    if (p and text[p - 1] in HAN_VAGUE) or t is None or t["c"] is None or run[0] in _BIG:
+        return q  # 万人 is "everyone" as often as ten thousand
+    d = _DIGITS.match(run)
+    if d and len(d[0]) > 1:
+        return q  # 二三人: "two or three"
+    value, end, _scale = _cjk(run, d.end() if d else 0, int(d[0]) if d else None)
+    return q if end < len(run) or value < 2 else _Atom(p, q, int(value), "word")

@@ -5,7 +5,7 @@ A ``Lang`` says how digits are grouped ("3.000" or "3,000"), which scale words m
 number another kind than a count ("km", "Prozent", "세") and which people words make it
 a count ("Soldaten", "명"). A table is a string of phrases split on spaces; "_" joins the
 words of one phrase ("more_than") and matches any run of spaces. Unknown languages (None)
-read the union of every table.
+read the union of every table. Numbers written as words are ``numerals``' tables.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from monitor.stories.numerals import HAN_DIGITS, HAN_UNITS, NUMERALS, Numerals
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ COMMON = Lang(
 
 LANGS: dict[str, Lang] = {
     "en": Lang(
-        scales={10**3: "thousand", 10**6: "million mn", 10**9: "billion bn"},
+        scales={10**3: "thousand k", 10**6: "million mn", 10**9: "billion bn"},  # "6K troops"
         before={"about": "about around roughly some an_estimated estimated approximately "
                 "approx. nearly almost close_to",
                 "more than": "more_than over upwards_of in_excess_of well_over",
@@ -69,7 +71,7 @@ LANGS: dict[str, Lang] = {
                "percent": "percent per_cent", "years": "years year",
                "measure": "millimetres millimeters metres meters kilometres kilometers miles "
                "mile tonnes tons kilograms kilos hectares acres feet ft inches mph knots "
-               "kilotons degrees days weeks months hours minutes day week month hour minute",
+               "kilotons degrees days weeks months hours minutes day week month hour minute times",
                "age": "year-old years-old years_old year_old", "time": "a.m. p.m. o'clock"},
         suffixes={"ordinal": "st nd rd th", "time": "am pm", "years": "s"},  # the 1990s
         months="january february march april may june july august september october "
@@ -113,7 +115,9 @@ LANGS: dict[str, Lang] = {
                "measure": "킬로미터 킬로그램 밀리 미터 톤"},
         # 20대 is "in their twenties" (an age), 2025년 a year, 3년 three years
         suffixes={"age": "세 살 대", "date": "월 일", "time": "시 분", "years": "년",
-                  "measure": "개월 일간 주간 년간 시간 주일", "ordinal": "번째 차"},
+                  # counters of things, not people: 3척 (ships), 2발 (rounds), 3개 (items)
+                  "measure": "개월 일간 주간 년간 시간 주일 척 발 문 곳 차례 회 개",
+                  "ordinal": "번째 차"},
         people="명 병력 군인 병사 장병 군", counters="명",
     ),
     "ja": Lang(
@@ -140,7 +144,8 @@ LANGS: dict[str, Lang] = {
     ),
     "ru": Lang(
         groups=" .", decimals=",.", to="до", openers="от между", ands="и",
-        scales={10**3: "тыс. тыс тысяч тысячи тысяча тысячу тысячах тысячами тысячам тысячей",
+        scales={10**3: "тыс. тыс тысяч тысячи тысяча тысячу тысячах тысячами тысячам тысячей "
+                "тысяче тысячью",
                 10**6: "млн. млн миллион миллиона миллионов",
                 10**9: "млрд. млрд миллиард миллиарда миллиардов"},
         before={"about": "около примерно порядка почти приблизительно",
@@ -151,7 +156,12 @@ LANGS: dict[str, Lang] = {
         units={"money": "долларов доллара доллар рублей рубля рубль руб. евро юаней",
                "percent": "процентов процента процент", "years": "лет года году год",
                "measure": "км мм кг тонн тонны километров километра метров гектаров дней "
-               "недель месяцев часов минут", "age": "летний летнего летняя летних летние"},
+               "дня суток недель недели месяцев месяца часов часа минут минуты раз раза этапа "
+               "этапах",
+               "age": "летний летнего летняя летних летние",
+               # "двадцать пятого февраля" is a date, not twenty
+               "ordinal": "первого второго третьего четвертого четвёртого пятого шестого "
+               "седьмого восьмого девятого"},
         suffixes={"ordinal": "-й -я -е -го -му -м -х -ю -ой -ый -ий"},
         months="января февраля марта апреля мая июня июля августа сентября октября ноября "
         "декабря",
@@ -170,8 +180,9 @@ LANGS: dict[str, Lang] = {
         prefixes={"age": "у_віці віком"},
         units={"money": "доларів долара долар гривень гривні грн євро рублів",
                "percent": "відсотків відсотка відсоток відсотки", "years": "років роки рік року",
-               "measure": "км мм кг тонн кілометрів метрів гектарів днів тижнів місяців годин "
-               "хвилин", "age": "річний річного річна річних"},
+               "measure": "км мм кг тонн кілометрів метрів гектарів днів дні доби діб тижнів "
+               "тижні місяців місяці годин години хвилин хвилини рази разів етапи етапах",
+               "age": "річний річного річна річних"},
         suffixes={"ordinal": "-й -я -е -го -му -м -х -ю -ї -ий -ій"},
         months="січня лютого березня квітня травня червня липня серпня вересня жовтня "
         "листопада грудня",
@@ -179,15 +190,18 @@ LANGS: dict[str, Lang] = {
     ),
     "fr": Lang(
         groups=" .", decimals=",", to="à", openers="entre de", ands="et",
-        scales={10**3: "mille", 10**6: "million millions", 10**9: "milliard milliards"},
-        before={"about": "environ près_de quelque autour_de approximativement presque quasiment",
-                "more than": "plus_de au-delà_de", "at least": "au_moins pas_moins_de",
+        scales={10**3: "mille millier milliers", 10**6: "million millions",
+                10**9: "milliard milliards"},
+        before={"about": "environ près_de près_d' près_d’ quelque autour_de approximativement "
+                "presque quasiment",
+                "more than": "plus_de au-delà_de plus_d' plus_d’",  # plus d'un millier
+                "at least": "au_moins pas_moins_de",
                 "up to": "jusqu'à jusqu’à moins_de"},
         after={"more than": "et_plus ou_plus"},
         prefixes={"age": "âgé_de âgée_de âgés_de âgées_de", "year": "en depuis"},
         units={"money": "euros euro dollars dollar", "percent": "pour_cent", "time": "h",
                "measure": "kilomètres kilomètre mètres tonnes hectares jours semaines mois "
-               "heures minutes", "years": "ans années"},
+               "heures minutes fois", "years": "ans années"},
         suffixes={"ordinal": "e er re ère ème eme"},
         months="janvier février mars avril mai juin juillet août septembre octobre novembre "
         "décembre",
@@ -195,38 +209,41 @@ LANGS: dict[str, Lang] = {
     ),
     "es": Lang(
         groups=". ", decimals=",", to="a al", openers="entre de del", ands="y",
-        scales={10**3: "mil", 10**6: "millón millones", 10**9: "mil_millones"},
+        scales={10**3: "mil millar", 10**6: "millón millones", 10**9: "mil_millones"},
         before={"about": "unos unas cerca_de alrededor_de aproximadamente casi en_torno_a",
                 "more than": "más_de", "at least": "al_menos por_lo_menos como_mínimo",
                 "up to": "hasta menos_de"},
         after={"more than": "o_más y_más"}, suffixes={"ordinal": "º ª .º .ª"},
         units={"money": "dólares dólar euros euro", "percent": "por_ciento", "years": "años",
-               "measure": "kilómetros metros toneladas hectáreas días semanas meses horas"},
+               "measure": "kilómetros metros toneladas hectáreas días semanas meses horas "
+               "veces"},
         months=_de("enero febrero marzo abril mayo junio julio agosto septiembre setiembre "
                    "octubre noviembre diciembre"),
         people="soldados militares efectivos tropas hombres combatientes personas",
     ),
     "pt": Lang(
         groups=". ", decimals=",", to="a", openers="entre de", ands="e",
-        scales={10**3: "mil", 10**6: "milhão milhões", 10**9: "bilhão bilhões mil_milhões"},
+        scales={10**3: "mil milhar", 10**6: "milhão milhões",
+                10**9: "bilhão bilhões mil_milhões"},
         before={"about": "cerca_de aproximadamente quase por_volta_de uns umas",
                 "more than": "mais_de", "at least": "pelo_menos no_mínimo",
                 "up to": "até menos_de"},
         after={"more than": "ou_mais"}, suffixes={"ordinal": "º ª"},
         units={"money": "dólares dólar euros reais", "percent": "por_cento", "years": "anos",
                "measure": "quilômetros quilómetros metros toneladas hectares dias semanas "
-               "meses horas"},
+               "meses horas vezes"},
         months=_de("janeiro fevereiro março abril maio junho julho agosto setembro outubro "
                    "novembro dezembro"),
         people="soldados militares tropas homens combatentes pessoas efetivos",
     ),
     "it": Lang(
         groups=". ", decimals=",", to="a", openers="tra fra", ands="e",
-        scales={10**3: "mila mille", 10**6: "milione milioni", 10**9: "miliardo miliardi"},
+        scales={10**3: "mila mille migliaio", 10**6: "milione milioni",
+                10**9: "miliardo miliardi"},
         before={"about": "circa quasi approssimativamente", "more than": "oltre più_di",
                 "at least": "almeno", "up to": "fino_a meno_di"},
         units={"money": "euro dollari dollaro", "percent": "per_cento", "years": "anni",
-               "measure": "chilometri metri tonnellate ettari giorni settimane mesi ore"},
+               "measure": "chilometri metri tonnellate ettari giorni settimane mesi ore volte"},
         suffixes={"ordinal": "° º ª"},
         months="gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre "
         "novembre dicembre",
@@ -239,7 +256,7 @@ LANGS: dict[str, Lang] = {
                 "more than": "ruim meer_dan", "at least": "minstens ten_minste minimaal",
                 "up to": "tot tot_wel maximaal minder_dan"},
         units={"money": "euro dollar", "percent": "procent", "years": "jaar", "time": "uur",
-               "measure": "kilometer meter ton hectare dagen weken maanden"},
+               "measure": "kilometer meter ton hectare dagen weken maanden keer"},
         suffixes={"ordinal": "e ste de"},
         months="januari februari maart april mei juni juli augustus september oktober "
         "november december",
@@ -255,37 +272,25 @@ LANGS: dict[str, Lang] = {
                "'tan_fazla aşkın üzerinde", "about": "civarında"},
         prefixes={"percent": "% yüzde"},
         units={"money": "dolar avro euro lira", "years": "yıl", "age": "yaşında yaşındaki",
-               "measure": "kilometre metre ton hektar gün hafta ay saat"},
+               "measure": "kilometre metre ton hektar gün hafta ay saat kez defa sefer seferde"},
         months="ocak şubat mart nisan mayıs haziran temmuz ağustos eylül ekim kasım aralık",
     ),
     "pl": Lang(
         groups=". ", decimals=",", to="do", openers="od między", ands="a i",
-        scales={10**3: "tys. tys tysięcy tysiące tysiąc",
-                10**6: "mln. mln milionów miliony milion", 10**9: "mld. mld miliardów miliardy"},
+        scales={10**3: "tys. tys tysięcy tysiące tysiąc tysiąca tysiącem tysiącu tysiącach "
+                "tysiącami", 10**6: "mln. mln milionów miliony milion miliona",
+                10**9: "mld. mld miliardów miliardy miliard miliarda"},
         before={"about": "ok. około blisko prawie mniej_więcej", "more than": "ponad więcej_niż",
                 "at least": "co_najmniej przynajmniej", "up to": "do maksymalnie mniej_niż"},
         units={"money": "dolarów dolary euro złotych zł", "percent": "procent proc. procentów",
-               "measure": "kilometrów metrów ton hektarów dni tygodni miesięcy godzin",
+               "measure": "kilometrów metrów ton hektarów dni doby tygodni tygodnie miesięcy "
+               "miesiące godzin godziny razy turach tury",
                "years": "lat lata roku", "age": "letni letniego letnia"},
         months="stycznia lutego marca kwietnia maja czerwca lipca sierpnia września "
         "października listopada grudnia",
         people="żołnierzy żołnierze wojskowych osób ludzi",
     ),
 }
-_ONES = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-         "fifteen sixteen seventeen eighteen nineteen")
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety"
-EN_NUMBERS = {w: i for i, w in enumerate(_ONES.split(), 1)}
-EN_NUMBERS |= {w: 10 * i for i, w in enumerate(_TENS.split(), 2)}
-EN_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9}
-# German writes numbers as one word (zweihundertfünfundzwanzigtausend): these are its parts.
-DE_PARTS = {"ein": 1, "eins": 1, "zwei": 2, "zwo": 2, "drei": 3, "vier": 4, "fünf": 5,
-            "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12,
-            "sechzehn": 16, "siebzehn": 17, "zwanzig": 20, "dreißig": 30, "dreissig": 30,
-            "vierzig": 40, "fünfzig": 50, "sechzig": 60, "siebzig": 70, "achtzig": 80,
-            "neunzig": 90, "hundert": 100, "tausend": 1000, "und": 0}
-KO_ORDINALS = {"첫": 1, "두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8,
-               "아홉": 9, "열": 10}
 # fmt: on
 
 
@@ -310,6 +315,13 @@ class Grammar:
     before: re.Pattern[str]
     opener: re.Pattern[str]
     dot_ordinal: re.Pattern[str] | None
+    token: re.Pattern[str]  # where a number may start: digits, and words or Han numerals
+    numerals: Numerals | None  # number words; unknown languages read English ones
+    word: re.Pattern[str]  # one word ("п'ять"), and the next one, apart or hyphenated
+    next_word: re.Pattern[str]
+    phrase: re.Pattern[str] | None  # the numerals' phrases: "quatre-vingts"
+    starts: frozenset[str]  # first words of scale phrases ("тыс" of "тыс.")
+    parts: dict[str, tuple[str, ...]]  # glued numerals' parts by first letter, longest first
 
 
 _AHEAD = r"(?![^\W\d_])"  # no letter follows
@@ -365,6 +377,13 @@ def grammar(language: str | None) -> Grammar:
         return _alt(words(name), reverse=reverse)
 
     to, nouns = words("to"), words("dot_ordinals")
+    num = NUMERALS.get(code or "en")
+    inner = re.escape(num.inner) if num and num.inner else ""
+    word = rf"[^\W\d_]+(?:[{inner}][^\W\d_]+)*" if inner else r"[^\W\d_]+"
+    phrases = [p.replace("_", r"[\s-]+") for p in num.phrases] if num else []
+    parts: dict[str, list[str]] = {}
+    for part in sorted(num.values if num and num.glued else (), key=len, reverse=True):
+        parts.setdefault(part[0], []).append(part)
     kinds = named("prefixes") | named("units") | named("suffixes")
     kinds |= dict.fromkeys(words("months"), "month") | dict.fromkeys(nouns, "ordinal")
     return Grammar(
@@ -389,4 +408,10 @@ def grammar(language: str | None) -> Grammar:
         opener=re.compile(rf"\s*(?P<w>{alt('openers', True)})"),
         # "2. ukrainische Armee", "2. Weltkrieg"; a capital after "3000." starts a sentence
         dot_ordinal=re.compile(rf"\.\s+(?:(?=[a-zäöüß])|(?i:{_alt(nouns)}))") if nouns else None,
+        token=re.compile(rf"\d+|[{''.join(HAN_DIGITS)}{HAN_UNITS}]" if code in ("ja", "zh")
+                         else r"\d+|[^\W\d_]+"),
+        numerals=num, word=re.compile(word), next_word=re.compile(rf"(?:\s+|\s*-\s*)({word})"),
+        phrase=re.compile(rf"(?:{'|'.join(phrases)}){_AHEAD}") if phrases else None,
+        starts=frozenset(m[0] for p in named("scales") if (m := re.match(r"[^\W\d_]+", p))),
+        parts={letter: tuple(group) for letter, group in parts.items()},
     )  # fmt: skip
