@@ -6,20 +6,30 @@
 #   docker run --rm -v "$PWD/my-config:/config:ro" -v monitor-data:/data monitor check-config
 #
 # or `docker compose up -d` with compose.yaml. Needs BuildKit (the default builder of
-# Docker 23 and later) for the RUN --mount below.
+# Docker 23 and later) or Podman/Buildah for the RUN --mount below. Behind a proxy that
+# intercepts TLS, hand pip its CA bundle as a build secret, which no layer keeps:
+#   docker build --secret id=pip_cert,src=/etc/ssl/certs/ca-certificates.crt -t monitor .
+# .ci/container builds and smoke-tests this image with Podman.
 
 # --- build: every wheel the application needs, monitor's own included ----------------------
 FROM python:3.11-slim AS build
-# Compilers only in this stage, for a dependency that has no wheel for the target platform
-# (on x86_64 and arm64 every one has, so they sit idle); the final image never sees them.
-# hadolint ignore=DL3008
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends build-essential \
-    && rm -rf /var/lib/apt/lists/*
+# Another index than PyPI: --build-arg PIP_INDEX_URL=... (this stage only, not the image).
+ARG PIP_INDEX_URL=https://pypi.org/simple
 WORKDIR /src
-COPY pyproject.toml README.md LICENSE ./
+# The dependencies first, from pyproject.toml alone, so that a change to the code (or the
+# README) reuses this layer and rebuilds offline. No compilers: every dependency has a
+# wheel for x86_64 and arm64; elsewhere add build-essential to this stage, never the final.
+COPY pyproject.toml ./
+RUN --mount=type=secret,id=pip_cert \
+    if [ -s /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi \
+    && python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb")); \
+           print(*p["project"]["dependencies"], *p["build-system"]["requires"], sep="\n")' \
+       > /tmp/requirements.txt \
+    && pip wheel --no-cache-dir --wheel-dir /wheels -r /tmp/requirements.txt
+COPY README.md LICENSE ./
 COPY monitor ./monitor
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# Offline: setuptools for the isolated build comes from /wheels too.
+RUN pip wheel --no-cache-dir --no-index --find-links=/wheels --no-deps --wheel-dir /wheels .
 
 # --- final: the wheels installed into a plain python:3.11-slim, nothing else ------------------
 FROM python:3.11-slim

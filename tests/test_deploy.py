@@ -162,6 +162,52 @@ def test_the_build_stage_builds_wheels_and_the_final_stage_installs_only_those()
         assert "--no-index" in args, f"the final stage fetches nothing from an index: {args}"
 
 
+BUILD_STAGES = [i for i in DOCKERFILE if i.stage < FINAL_STAGE[0].stage]
+
+
+def test_the_dependencies_are_built_before_the_code_arrives() -> None:
+    """pyproject.toml alone comes in before the first `pip wheel`, so that a change to the code
+    or the README reuses that layer; monitor's own wheel is then built without an index."""
+    wheels = [n for n, i in enumerate(BUILD_STAGES) if i.keyword == "RUN" and "pip wheel" in i.args]
+    assert len(wheels) == 2, [BUILD_STAGES[n].args for n in wheels]
+    first, second = wheels
+    assert [s for sources, _, _ in copies(BUILD_STAGES[:first]) for s in sources] == [
+        "pyproject.toml"
+    ]
+    assert "monitor" in [s for sources, _, _ in copies(BUILD_STAGES[first:second]) for s in sources]
+    for flag in ("--no-index", "--find-links=/wheels", "--no-deps"):
+        assert flag in BUILD_STAGES[second].args, flag
+
+
+def test_the_first_wheel_step_asks_for_what_pyproject_lists() -> None:
+    """The Python that lists the requirements, run here on the repository's pyproject.toml."""
+    (run,) = [i.args for i in BUILD_STAGES if "pip wheel" in i.args and "-r " in i.args]
+    code = re.search(r"python -c '([^']+)'", run)
+    assert code, run
+    listed = subprocess.run(
+        [sys.executable, "-c", code.group(1)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert listed == [*pyproject["project"]["dependencies"], *pyproject["build-system"]["requires"]]
+
+
+def test_pips_ca_bundle_is_a_build_secret_that_no_layer_keeps() -> None:
+    (run,) = [i.args for i in BUILD_STAGES if "pip wheel" in i.args and "--no-index" not in i.args]
+    assert "--mount=type=secret,id=pip_cert " in run
+    assert "export PIP_CERT=/run/secrets/pip_cert" in run
+    for instruction in DOCKERFILE:
+        if instruction.keyword in ("ENV", "ARG"):
+            assert not re.search(r"PIP_CERT|CA_BUNDLE|SSL_CERT", instruction.args), instruction
+    for sources, _destination, _flags in copies():
+        assert not any(s.endswith((".crt", ".pem")) for s in sources), sources
+    assert '--secret "id=pip_cert,src=$ca"' in CI_CONTAINER
+
+
 def test_the_final_stage_has_no_compilers() -> None:
     for instruction in FINAL_STAGE:
         assert not COMPILERS.search(instruction.args), instruction
@@ -443,6 +489,77 @@ def test_secrets_are_passed_through_not_written_down() -> None:
 
 def test_a_config_folder_of_ones_own_is_shown_mounted_at_config() -> None:
     assert re.search(r"^\s*#\s*- \./config:/config(:ro)?\s*$", COMPOSE_TEXT, re.MULTILINE)
+
+
+# --- .ci/container: the image built and run as compose.yaml runs it -------------------------
+
+CI_CONTAINER = (ROOT / ".ci" / "container").read_text(encoding="utf-8")
+
+
+def ci_variable(name: str) -> str:
+    """A variable's value (or its default, for NAME=${NAME:-default}) in .ci/container."""
+    found = re.search(rf"^{name}=(?:\$\{{{name}:-)?([^\s}}]+)", CI_CONTAINER, re.MULTILINE)
+    assert found, f"{name}= is not set in .ci/container"
+    return found.group(1)
+
+
+def test_the_smoke_test_is_bash_that_stops_at_the_first_error() -> None:
+    assert CI_CONTAINER.startswith("#!/usr/bin/env bash\n")
+    assert "\nset -euo pipefail\n" in CI_CONTAINER
+    done = subprocess.run(
+        ["bash", "-n", str(ROOT / ".ci" / "container")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    podman = tomllib.loads((ROOT / ".ci" / "containers.conf").read_text(encoding="utf-8"))
+    assert podman["engine"]["runtime"] == "runc"
+    assert podman["containers"]["default_ulimits"] == []
+    assert ci_variable("export CONTAINERS_CONF") == '"$PWD/.ci/containers.conf"'
+
+
+def test_the_smoke_test_runs_what_compose_runs() -> None:
+    daemon, review = SERVICES["monitor"], SERVICES["review"]
+    assert ci_variable("IMAGE") == daemon["image"]
+    assert f"{ci_variable('GRACE')}s" == daemon["stop_grace_period"]
+    assert '--stop-timeout "$GRACE"' in CI_CONTAINER
+    *serve, port = review["command"]
+    assert ci_variable("REVIEW_PORT") == port
+    assert f'{" ".join(serve)} "$REVIEW_PORT"' in CI_CONTAINER
+    check = re.search(r'^page_check="([^"]+)"$', CI_CONTAINER, re.MULTILINE)
+    assert check, "page_check= is not set in .ci/container"
+    assert '--health-cmd "[\\"python\\", \\"-c\\", \\"$page_check\\"]"' in CI_CONTAINER
+    assert review["healthcheck"]["test"] == [
+        "CMD",
+        "python",
+        "-c",
+        check.group(1).replace("$REVIEW_PORT", port),
+    ]
+    for name, service in SERVICES.items():
+        flags = {
+            "--read-only": service["read_only"] is True,
+            "--tmpfs /tmp": service["tmpfs"] == ["/tmp"],
+            "--cap-drop ALL": service["cap_drop"] == ["ALL"],
+            "--security-opt no-new-privileges": service["security_opt"]
+            == ["no-new-privileges:true"],
+            '--volume "$volume:/data"': "monitor-data:/data" in service["volumes"],
+            "--init": service["init"] is True,
+        }
+        for flag, in_compose in flags.items():
+            assert in_compose, (name, flag)
+            assert flag in CI_CONTAINER, flag
+
+
+def test_the_smoke_test_feeds_are_fixtures() -> None:
+    served = re.findall(r'url = "http://127\.0\.0\.1:\$feeds_port/([\w.]+)"', CI_CONTAINER)
+    assert len(served) == 2, served
+    for name in served:
+        assert (ROOT / "tests" / "feeds" / name).is_file(), name
+    headline = re.search(r"grep -q '([^']+)' \"\$work/page.html\"", CI_CONTAINER)
+    assert headline, "the smoke test looks for a hit on the review page"
+    assert headline.group(1) in (ROOT / "tests" / "feeds" / served[0]).read_text(encoding="utf-8")
 
 
 # --- systemd units --------------------------------------------------------------------------
