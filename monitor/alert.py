@@ -1,17 +1,22 @@
 """The alert stage: take due alerts from the outbox and deliver them.
 
-    outbox.due(immediate) -> over email.max_per_hour? fold into digest
+    outbox.due(immediate) -> hit no longer matching? outbox.drop
+                          -> over email.max_per_hour? fold into digest
                           -> per message: outbox.claim -> message.immediate
                           -> mail session.send -> outbox.mark_*
-    outbox.due(digest, created by the last digest_at slot) -> grouped by recipients
+    outbox.due(digest, created by the last digest_at slot) -> outbox.drop the unmatched
+                          -> grouped by recipients
                           -> per message: outbox.claim -> message.digest
                           -> mail session.send -> outbox.mark_*
-    outbox.due(immediate, push) -> grouped by channel -> notify.Channel (expand $NAME)
+    outbox.due(immediate, push) -> outbox.drop the unmatched
+                          -> grouped by channel -> notify.Channel (expand $NAME)
                           -> per alert: outbox.claim -> message.notification
                           -> channel.send -> outbox.mark_*
 
 A 4xx answer or an unreachable server leaves an alert pending with a growing wait; a
-5xx answer marks it failed with the server's words. ``monitor poll`` runs ``deliver``
+5xx answer marks it failed with the server's words. An alert whose hit a rescan found no
+longer matching is never sent: it is marked dropped. With ``web.base_url`` set, every
+message links its hits and stories on the review page. ``monitor poll`` runs ``deliver``
 after its pass; the daemon runs it every minute.
 
 The one unavoidable window: the server has accepted a message but the process dies
@@ -103,6 +108,7 @@ class Delivery:
     retry: int = 0
     failed: int = 0
     folded: int = 0
+    dropped: int = 0  # alerts of hits that no longer match, never sent (email and push)
     notified: int = 0  # push notifications, counted apart from the email alerts
     notify_retry: int = 0
     notify_failed: int = 0
@@ -116,6 +122,8 @@ class Delivery:
         line = f"alerts: {self.sent} sent, {self.retry} to retry, {self.failed} failed"
         if self.folded:
             line += f", {self.folded} folded into the digest"
+        if self.dropped:
+            line += f", {self.dropped} dropped (their hits no longer match)"
         if self.notified or self.notify_retry or self.notify_failed:
             line += (
                 f"; notifications: {self.notified} sent, {self.notify_retry} to retry,"
@@ -138,14 +146,22 @@ def deliver(
         _deliver_email(config, store, now, force, via, report)
     finally:  # whatever became of the email, the notifications go
         _deliver_push(config, store, now, force, report)
-    if report.sent or report.retry or report.failed or report.notified or report.notify_retry:
+    if (
+        report.sent
+        or report.retry
+        or report.failed
+        or report.dropped
+        or report.notified
+        or report.notify_retry
+    ):
         log.info(
-            "alerts sent=%d retry=%d failed=%d folded=%d notified=%d notify_retry=%d"
-            " notify_failed=%d",
+            "alerts sent=%d retry=%d failed=%d folded=%d dropped=%d notified=%d"
+            " notify_retry=%d notify_failed=%d",
             report.sent,
             report.retry,
             report.failed,
             report.folded,
+            report.dropped,
             report.notified,
             report.notify_retry,
             report.notify_failed,
@@ -161,7 +177,9 @@ def _deliver_email(
     via: Transport | None,
     report: Delivery,
 ) -> None:
-    immediate = outbox.due(store, "immediate", now, force=force)
+    immediate = _still_matching(
+        store, outbox.due(store, "immediate", now, force=force), now, force, report
+    )
     room = max(0, config["email.max_per_hour"] - outbox.sent_since(store, now - timedelta(hours=1)))
     if len(immediate) > room:
         over = [row["alert_id"] for row in immediate[room:]]
@@ -170,6 +188,7 @@ def _deliver_email(
         immediate = immediate[:room]
     slot = decide.digest_slot(now, config["email.digest_at"], config.timezone)
     digests = outbox.due(store, "digest", now, created_by=slot, force=force) if slot else []
+    digests = _still_matching(store, digests, now, force, report)
     batches = [[row] for row in immediate] + _by_recipients(digests)
     log.debug(
         "alert_round immediate=%d digest=%d folded=%d", len(immediate), len(digests), report.folded
@@ -182,6 +201,7 @@ def _deliver_email(
         "prefix": config["email.subject_prefix"],
         "tz": config.timezone,
         "now": now,
+        "base_url": config["web.base_url"],
     }
     via = via or transport(config)
     pending = list(batches)
@@ -221,6 +241,17 @@ def _deliver_email(
             report.retry += len(left)
         report.errors.append(str(exc))
         log.warning("alert_delivery status=retry alerts=%d error=%r", len(left), str(exc))
+
+
+def _still_matching(
+    store: Store, rows: list[dict[str, Any]], now: datetime, force: bool, report: Delivery
+) -> list[dict[str, Any]]:
+    """The due rows whose hit still matches; the others are dropped, never sent."""
+    keep, stale = outbox.unmatched(rows)
+    if stale and (dropped := outbox.drop(store, stale, now, force=force)):
+        report.dropped += len(dropped)
+        log.info("alert_dropped alerts=%s reason=no_longer_matching", dropped)
+    return keep
 
 
 def _send_one(
@@ -273,6 +304,7 @@ def _deliver_push(
 ) -> None:
     """Due notifications, channel by channel; one channel's trouble stays its own."""
     rows = outbox.due(store, "immediate", now, force=force, push=True)
+    rows = _still_matching(store, rows, now, force, report)
     log.debug("notify_round due=%d", len(rows))
     watches = {w.name: w for w in config.watches}
     descriptions = {w.name: w.description for w in config.watches}
@@ -316,7 +348,8 @@ def _push_channel(
     for index, row in enumerate(rows):
         if not outbox.claim(store, [row["alert_id"]], now, force=force):
             continue  # another round took it
-        note = message.notification(outbox.item(store, row, descriptions))
+        item = outbox.item(store, row, descriptions)
+        note = message.notification(item, config["web.base_url"])
         answer = channel.send(note.title, note.body)
         if answer.ok:
             outbox.mark_sent(store, [row["alert_id"]], None, answer.text, now)

@@ -15,26 +15,36 @@ import json
 import logging
 import sys
 import time
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monitor import __version__, render
+from monitor.cli_help import ExampleGroup
 from monitor.cli_params import Duration, cutoff
 from monitor.config import DEFAULT_PATH, Config, load
 from monitor.errors import MonitorError
 from monitor.pipeline import Poller, summary, utcnow
 from monitor.records import FeedConfig, FeedOutcome
 from monitor.store import Store
+from monitor.store.hits import RescanChange
 from monitor.watch import WatchSpec
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+    from monitor.match import Matcher
 
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "asyncio")
 
 
-class MonitorGroup(click.Group):
-    """Turns a ``MonitorError`` into ``Error: message`` plus a hint, exit status 1."""
+class MonitorGroup(ExampleGroup):
+    """Turns a ``MonitorError`` into ``Error: message`` plus a hint, exit status 1. Its
+    commands' help ends with their example (``cli_help``)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -132,8 +142,10 @@ def run(ctx: click.Context) -> None:
 def poll(ctx: click.Context, feed_names: tuple[str, ...]) -> None:
     """Poll every enabled feed once now, send due alerts, print a summary, exit.
 
-    This is the command to run from cron instead of the daemon. With --feed it polls
-    only the feeds named, and says for each how it went: is this feed working?
+    This is the command to run from cron instead of the daemon. The summary names the
+    feeds that failed; the exit status is 1 when every feed failed (the network is
+    down?), else 0. With --feed it polls only the feeds named, and says for each how it
+    went: is this feed working?
 
     Example: monitor poll --feed tagesschau-ausland
     """
@@ -149,7 +161,10 @@ def poll(ctx: click.Context, feed_names: tuple[str, ...]) -> None:
         async with Poller(config, store) as poller:
             if not show_bar:
                 return await poller.poll_all(feeds)
-            with click.progressbar(length=len(feeds), label="polling", file=sys.stderr) as bar:
+            with (
+                click.progressbar(length=len(feeds), label="polling", file=sys.stderr) as bar,
+                logs_above(bar),
+            ):
                 return await poller.poll_all(feeds, progress=lambda _o: bar.update(1))
 
     try:
@@ -164,6 +179,45 @@ def poll(ctx: click.Context, feed_names: tuple[str, ...]) -> None:
         store.close()
     if feed_names and any(o.status == "error" for o in outcomes):
         raise click.exceptions.Exit(1)
+    if outcomes and all(o.status == "error" for o in outcomes):
+        answered = any(o.http_status is not None for o in outcomes)
+        raise click.ClickException(
+            "no feed could be polled; `monitor feeds` shows each one's error"
+            if answered
+            else "no feed could be polled, none answered; check the network (`monitor feeds`"
+            " shows each one's error)"
+        )
+
+
+class LogAboveBar(logging.Handler):
+    """Stands in for the log handlers while the progress bar holds the terminal's last
+    line: each record clears that line, goes out through the handlers, and the bar is
+    drawn again below it. No log line ever shares a line with the bar."""
+
+    def __init__(self, handlers: list[logging.Handler], bar: ProgressBar[int]) -> None:
+        super().__init__()
+        self.handlers, self.bar = handlers, bar
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.bar.file.write("\r\033[K")  # to the start of the bar's line, erased
+        self.bar.file.flush()
+        for handler in self.handlers:
+            if record.levelno >= handler.level:
+                handler.handle(record)
+        self.bar._last_line = None  # click draws a line only when it changed: draw it again
+        self.bar.render_progress()
+
+
+@contextmanager
+def logs_above(bar: ProgressBar[int]) -> Iterator[None]:
+    """While in the block, log records go out above ``bar``, never on its line."""
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    root.handlers = [LogAboveBar(handlers, bar)]
+    try:
+        yield
+    finally:
+        root.handlers = handlers
 
 
 def outcome_line(outcome: FeedOutcome) -> str:
@@ -218,15 +272,33 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
     "--since", type=Duration(), help="Only entries first seen within this time, e.g. 30d."
 )
 @click.option("--watch", "watch_name", help="Only this watch (default: every watch).")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List what would change, per watch (new hits, hits no longer matching or matching"
+    " again); write nothing.",
+)
+@click.option(
+    "--alert-old", is_flag=True, help="Alert new hits of entries older than alert.max_age too."
+)
 @click.pass_context
-def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) -> None:
+def rescan(
+    ctx: click.Context,
+    since: timedelta | None,
+    watch_name: str | None,
+    dry_run: bool,
+    alert_old: bool,
+) -> None:
     """Re-run watches over stored entries, after a watch file changed.
 
-    New matches become hits. A hit that no longer matches is kept and marked as no
-    longer matching, never deleted; a hit is never created twice for one entry. Near
-    misses are judged again; a flagged miss stays a hit.
+    New matches become hits; only those of entries published (or first seen) within
+    alert.max_age queue alerts, unless --alert-old: widening a watch finds old news. A
+    hit that no longer matches is kept and marked as no longer matching, never deleted,
+    and its alerts not sent yet are dropped; a hit is never created twice for one entry.
+    Near misses are judged again; a flagged miss stays a hit. --dry-run lists what would
+    change first.
 
-    Example: monitor rescan --since 30d --watch nk-troops-russia
+    Example: monitor rescan --dry-run --since 30d --watch nk-troops-russia
     """
     from monitor.match import Matcher
 
@@ -235,24 +307,75 @@ def rescan(ctx: click.Context, since: timedelta | None, watch_name: str | None) 
     matcher = Matcher(watches)
     names = [w.name for w in watches]
     store = open_store(config)
-    totals = {"entries": 0, "new": 0, "unmatched": 0, "rematched": 0, "near": 0}
+    totals = {"entries": 0, "new": 0, "quiet": 0, "unmatched": 0, "rematched": 0, "near": 0}
     now = utcnow()
+    alert_after = None if alert_old else now - config["alert.max_age"]
+    if dry_run:
+        try:
+            click.echo(rescan_preview(store, matcher, names, cutoff(now, since), alert_after))
+        finally:
+            store.close()
+        return
     try:
         for batch in store.stored_entries(cutoff(now, since)):
             judged = [(entry_id, *matcher.judge(entry)) for entry_id, entry in batch]
             results = [(entry_id, matches) for entry_id, matches, _near in judged]
-            for key, value in store.apply_rescan(names, results, now).items():
+            for key, value in store.apply_rescan(names, results, now, alert_after).items():
                 totals[key] += value
             totals["near"] += store.replace_near(names, [(e, n) for e, _m, n in judged], now)
             totals["entries"] += len(batch)
         stories = sum(store.rebuild_stories(name, now) for name in names)
     finally:
         store.close()
+    quiet = f" ({totals['quiet']} without an alert: older than alert.max_age)"
     click.echo(
         f"rescanned {totals['entries']} entries with {len(names)} watch(es): "
-        f"{totals['new']} new hits, {totals['unmatched']} no longer matching, "
+        f"{totals['new']} new hits{quiet if totals['quiet'] else ''}, "
+        f"{totals['unmatched']} no longer matching, "
         f"{totals['rematched']} matching again, {totals['near']} near misses; {stories} stories"
     )
+
+
+def rescan_preview(
+    store: Store,
+    matcher: Matcher,
+    names: list[str],
+    since: datetime | None,
+    alert_after: datetime | None,
+) -> str:
+    """``rescan --dry-run``: what a rescan would change, per watch; reads, never writes."""
+    changes: list[RescanChange] = []
+    titles: dict[int, str] = {}
+    entries = 0
+    for batch in store.stored_entries(since):
+        results = [(entry_id, matcher.judge(entry)[0]) for entry_id, entry in batch]
+        found = [c for c in store.rescan_changes(names, results, alert_after) if c.change != "kept"]
+        changed = {c.entry_id for c in found}
+        titles.update(
+            (i, " ".join((e.title or e.summary).split())) for i, e in batch if i in changed
+        )
+        changes += found
+        entries += len(batch)
+    lines = [f"dry run over {entries} entries with {len(names)} watch(es); nothing was written"]
+    labels = {"new": "new hit", "unmatched": "no longer matching", "rematched": "matching again"}
+    for name in names:
+        mine = [c for c in changes if c.watch == name]
+        count = {kind: sum(c.change == kind for c in mine) for kind in labels}
+        lines.append(
+            f"{name}: {count['new']} new hits, {count['unmatched']} no longer matching,"
+            f" {count['rematched']} matching again"
+        )
+        for c in mine:
+            what = f"entry {c.entry_id}" if c.hit_id is None else f"hit {c.hit_id}"
+            note = ""
+            if c.change == "new" and not c.alert:
+                note = " (no alert: older than alert.max_age)"
+            elif c.unsent:
+                note = f" ({c.unsent} unsent alert{'s' if c.unsent != 1 else ''} to be dropped)"
+            title = titles.get(c.entry_id, "")
+            title = title if len(title) <= 70 else title[:69] + "…"
+            lines.append(f"  {labels[c.change]:<18}  {what:<11}  {title}{note}")
+    return "\n".join(lines)
 
 
 @cli.command("eval")

@@ -87,7 +87,7 @@ def folder_problem(folder: Path) -> str | None:
 @click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per alert.")
 @click.option(
     "--state",
-    type=click.Choice(["pending", "sending", "sent", "failed", "folded"]),
+    type=click.Choice(["pending", "sending", "sent", "failed", "folded", "dropped"]),
     help="Only these.",
 )
 @click.pass_context

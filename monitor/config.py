@@ -216,6 +216,11 @@ def convert(setting: Setting, raw: Any, base: Path, at: str, problems: list[str]
         return raw
     if kind == "url":
         return raw if _is_feed_url(raw) else bad()
+    if kind == "page_url":
+        if not raw:
+            return ""
+        why = page_url_problem(raw)
+        return bad(f" ({why})") if why else raw.rstrip("/")
     if kind == "name":
         return raw if _NAME.fullmatch(raw) else bad()
     return raw
@@ -250,6 +255,38 @@ def _is_feed_url(raw: str) -> bool:
     except ValueError:  # "http://[::1" and other broken brackets
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0
+
+
+# What a link may hold as written: RFC 3986's characters, no quote, angle bracket, space
+# or backslash, so that the address is the same in a text part, an href and a header.
+_URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+
+
+def page_url_problem(raw: str) -> str | None:
+    """Why ``raw`` cannot be the address links are built on (``web.base_url``), or None.
+
+    Links are ``{raw}/hits/ID``: so an http(s) address with a host, and nothing after its
+    path (a query or fragment would swallow what is added); no login either, since the
+    address goes out in every alert and secrets never go in the config."""
+    if not _URL_CHARACTERS.fullmatch(raw):
+        return "only letters, digits and URL punctuation: %-encode the rest, a host in punycode"
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # "http://[::1" and other broken brackets
+        return "not a URL"
+    if parts.scheme not in ("http", "https"):
+        return "it must start with http:// or https://"
+    try:
+        port = parts.port  # raises for a port out of range or not a number
+    except ValueError:
+        port = 0
+    if not parts.hostname or port == 0:
+        return "it needs a host name, and a port from 1 to 65535 if any"
+    if "@" in parts.netloc:
+        return "no user name or password: the address goes out in every alert"
+    if "?" in raw or "#" in raw:
+        return "no query or fragment: links are added after its path"
+    return None
 
 
 def _is_local(url: str) -> bool:
@@ -337,7 +374,8 @@ def _feeds(
 
 
 def _recipients(values: dict[str, Any], watches: list[WatchSpec], path: Path) -> list[str]:
-    """With SMTP, every watch that alerts must have someone to mail (a Maildir needs none)."""
+    """With SMTP, every watch that alerts must have someone to mail (a Maildir needs none),
+    and without such a watch someone must be: ``email.to`` or ``email.operator``."""
     if not values.get("email.smtp_host"):
         return []
     problems: list[str] = []
@@ -353,7 +391,16 @@ def _recipients(values: dict[str, Any], watches: list[WatchSpec], path: Path) ->
                 f"{folder / watch.name}.toml: alert_to: empty, so no one would get this"
                 ' watch\'s alerts; add addresses, or set alert_mode = "none"'
             )
-    if unaddressed and len(unaddressed) == len(alerting):
+    addressed = any(w.alert_to for w in watches) or values.get("email.operator")
+    if not alerting and values.get("email.to") == [] and not addressed:
+        # No watch mails anyone, yet SMTP is set up: for what? Its test message and the
+        # dead-feed warnings would go to an empty To: as well.
+        problems.insert(
+            0,
+            f"{path}: email.to: SMTP is set up but no one would get mail;"
+            " add addresses to email.to (or unset email.smtp_host)",
+        )
+    elif unaddressed and len(unaddressed) == len(alerting):
         problems.insert(
             0,
             f"{path}: email.to: SMTP is set up but no one would get alerts;"

@@ -2,7 +2,12 @@
 imports jinja2. Also the plain-text push notification of an alert (``notification``).
 
 Every piece of feed text reaches the HTML part through autoescaping, links only when
-they are http(s), and headers only folded to one line without control characters. The
+they are http(s), and headers only folded to one line without control characters. With
+``web.base_url`` set, every hit and story links to the review page as well
+(``review_link``: the configured address, a path and a number, nothing from a feed). Each
+element of the HTML part says its language: the hit's for its headline, snippet and the
+words it matched ("Matched:" lists those words as the text writes them, ``found_words``,
+not the watch's patterns), English for monitor's own words. The
 Message-ID of a hit's alert is derived from the watch and the entry, so the same alert
 always carries the same Message-ID (a duplicate is recognisable); follow-ups on the
 same story name the first one in In-Reply-To and References, so mail clients thread them.
@@ -11,7 +16,9 @@ same story name the first one in In-Reply-To and References, so mail clients thr
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -22,7 +29,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from monitor.terms import highlight_spans, snippet
+from monitor.terms import fold, highlight_spans, snippet
 
 _ENV = Environment(
     loader=PackageLoader("monitor", "templates"),
@@ -35,9 +42,14 @@ _ENV = Environment(
 
 @dataclass(frozen=True)
 class Related:
+    """Another article of the story (``review.story``): its outlet, headline and link, and,
+    when known, its hit (for the review page's link) and language."""
+
     outlet: str
     title: str
     url: str | None
+    hit_id: int | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,7 @@ class AlertItem:
     languages: tuple[str, ...] = ()
     outlets: tuple[str, ...] = ()
     story_title: str | None = None
+    language: str | None = None  # the entry's, as stored: "ko", "de", or None if unknown
 
 
 def one_line(text: str, limit: int = 200) -> str:
@@ -106,6 +119,43 @@ def safe_link(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("http://", "https://")) else None
 
 
+def review_page(base_url: str, path: str = "/") -> str | None:
+    """A page of the review page (``path`` after ``web.base_url``), or None without it.
+    Only the configured address (validated by ``config``: http(s), no quote, angle
+    bracket or space) and monitor's own path go in, nothing from a feed."""
+    return safe_link(base_url.rstrip("/") + path) if base_url else None
+
+
+def review_link(base_url: str, what: str, ident: int | None) -> str | None:
+    """``{base_url}/hits/7`` or ``{base_url}/stories/3``, or None (no base, no id)."""
+    return None if ident is None else review_page(base_url, f"/{what}/{int(ident)}")
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
+
+
+def language_tag(code: str | None) -> str:
+    """A stored language as an HTML ``lang`` value: ``"ko"``, ``"de-AT"``; ``""`` (unknown)
+    for anything that is no language tag, since a feed names its own language."""
+    return code if code and _LANGUAGE_TAG.fullmatch(code) else ""
+
+
+def found_words(texts: Iterable[str], terms: Iterable[str], limit: int = 12) -> tuple[str, ...]:
+    """The words the hit's stored patterns found, as the texts write them ("North Korean",
+    "북한군이"), in order of appearance, each once (compared folded), at most ``limit``.
+
+    What "Matched:" lists: the patterns themselves (``*북한군*``, ``troop*``) read like the
+    ``*emphasis*`` of the text part's snippet. Pure; spans from ``terms.highlight_spans``."""
+    patterns = list(terms)
+    found: dict[str, str] = {}
+    for text in texts:
+        for start, end in highlight_spans(text, patterns):
+            word = one_line(text[start:end], 80)
+            if word:
+                found.setdefault(fold(word) or word, word)
+    return tuple(found.values())[:limit]
+
+
 def domain_of(sender: str) -> str:
     address = parseaddr(sender)[1]
     return address.rpartition("@")[2] or "localhost"
@@ -127,6 +177,12 @@ def highlight_html(text: str, terms: tuple[str, ...]) -> Markup:
     return Markup("").join(out)
 
 
+def _story_language(item: AlertItem) -> str:
+    """The language of the story an item belongs to: its first article's (the stories
+    table keeps them in order), or ``""``."""
+    return next((tag for code in item.languages if (tag := language_tag(code))), "")
+
+
 def _local(when: datetime | None, tz: ZoneInfo) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if when else "unknown"
 
@@ -142,9 +198,16 @@ def _base(sender: str, recipients: tuple[str, ...], subject: str, now: datetime)
 
 
 def immediate(
-    item: AlertItem, *, sender: str, prefix: str, tz: ZoneInfo, now: datetime
+    item: AlertItem,
+    *,
+    sender: str,
+    prefix: str,
+    tz: ZoneInfo,
+    now: datetime,
+    base_url: str = "",
 ) -> EmailMessage:
-    """One email for one hit: headline, outlet, time, highlighted snippet, link."""
+    """One email for one hit: headline, outlet, time, highlighted snippet, link, and with
+    ``base_url`` the hit and its story on the review page."""
     domain = domain_of(sender)
     update = "new figure: " if item.reason == "new figure" else ""
     subject = f"{prefix} {item.watch}: {update}{one_line(item.title)}".strip()
@@ -158,6 +221,7 @@ def immediate(
         msg["In-Reply-To"] = root
         msg["References"] = root
     text = item.summary or item.title
+    lang = language_tag(item.language)
     context = {
         "item": item,
         "title": one_line(item.title, 1000),
@@ -165,7 +229,21 @@ def immediate(
         "published": _local(item.published, tz),
         "snippet_text": snippet(text, list(item.matched), width=400, mark="*"),
         "snippet_html": highlight_html(text, item.matched),
-        "related": [(r.outlet, r.title, safe_link(r.url)) for r in item.related],
+        "words": found_words([item.title, item.summary], item.matched),
+        "related": [
+            {
+                "outlet": one_line(r.outlet, 200),
+                "title": one_line(r.title, 1000),
+                "link": safe_link(r.url),
+                "review": review_link(base_url, "hits", r.hit_id),
+                "lang": language_tag(r.language),
+            }
+            for r in item.related
+        ],
+        "review": review_link(base_url, "hits", item.hit_id),
+        "story_link": review_link(base_url, "stories", item.story_id),
+        "lang": lang,
+        "doc_lang": _story_language(item) or lang,
     }
     msg.set_content(_ENV.get_template("alert.txt").render(context))
     msg.add_alternative(_ENV.get_template("alert.html").render(context), subtype="html")
@@ -180,9 +258,10 @@ class Notification:
     body: str
 
 
-def notification(item: AlertItem) -> Notification:
+def notification(item: AlertItem, base_url: str = "") -> Notification:
     """One hit as a phone shows it: the headline (``new figure:`` first for a follow-up),
-    then the figures with their sources, the outlets so far, the link."""
+    then the figures with their sources, the outlets so far, the link, and with
+    ``base_url`` the hit on the review page."""
     update = "new figure: " if item.reason == "new figure" else ""
     lines = [f"{one_line(item.outlet, 80)} · {item.watch}"]
     if item.figures:
@@ -200,13 +279,23 @@ def notification(item: AlertItem) -> Notification:
     link = safe_link(item.url)
     if link:
         lines.append(one_line(link, 2000))
+    review = review_link(base_url, "hits", item.hit_id)
+    if review:
+        lines.append(f"Review: {one_line(review, 2000)}")
     return Notification(title=update + one_line(item.title, 150), body="\n".join(lines))
 
 
 def digest(
-    items: list[AlertItem], *, sender: str, prefix: str, tz: ZoneInfo, now: datetime
+    items: list[AlertItem],
+    *,
+    sender: str,
+    prefix: str,
+    tz: ZoneInfo,
+    now: datetime,
+    base_url: str = "",
 ) -> EmailMessage:
-    """One email for many hits, grouped by watch, newest first, with a count line."""
+    """One email for many hits, grouped by watch, newest first, with a count line; with
+    ``base_url`` each hit and story links to the review page."""
     domain = domain_of(sender)
     watches: dict[str, list[AlertItem]] = {}
     newest_first = sorted(items, key=lambda i: i.published or now, reverse=True)
@@ -239,6 +328,11 @@ def digest(
                 {
                     "story": one_line(i.story_title, 300) if i.story_title else None,
                     "story_id": i.story_id,
+                    "story_link": review_link(base_url, "stories", i.story_id),
+                    "story_lang": _story_language(i),
+                    "hit_id": i.hit_id,
+                    "review": review_link(base_url, "hits", i.hit_id),
+                    "lang": language_tag(i.language),
                     "title": one_line(i.title, 1000),
                     "outlet": i.outlet,
                     "published": _local(i.published, tz),
@@ -253,7 +347,15 @@ def digest(
         )
         for watch, group in watches.items()
     ]
-    context = {"stories": stories, "groups": groups, "when": _local(now, tz)}
+    top = groups[0][1][0] if groups else None  # the first hit the message shows
+    context = {
+        "stories": stories,
+        "groups": groups,
+        "when": _local(now, tz),
+        "home": review_page(base_url),
+        "hits_page": review_page(base_url, "/hits"),
+        "doc_lang": (top["story_lang"] or top["lang"]) if top else "",
+    }
     msg.set_content(_ENV.get_template("digest.txt").render(context))
     msg.add_alternative(_ENV.get_template("digest.html").render(context), subtype="html")
     return check_headers(msg)

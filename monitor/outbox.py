@@ -11,6 +11,11 @@ or ``digest``), one per channel: ``email``, or a push notification URL as config
                                        \\--over email.max_per_hour--> folded into the digest
                                           (or pending again, as a digest alert)
     sending, its round died --lease over--> claimed again (the one window for a duplicate)
+    pending, its hit no longer matches (a rescan) --next round--> dropped, never sent
+
+A hit that a rescan marked ``still_matches = 0`` is never claimed; the next round marks
+its unsent alerts ``dropped``, with the reason as their last error. (A rescan that
+restores the match in time lets them go out as usual.)
 
 A notification goes the same way, with Apprise's False for the 4xx (pending, or failed
 after ``alert.NOTIFY_TRIES`` tries), and is never folded: the hourly limit is email's.
@@ -34,9 +39,9 @@ ALERT_SELECT = """
 SELECT alerts.id AS alert_id, alerts.kind, alerts.channel, alerts.state, alerts.recipients,
        alerts.attempts, alerts.last_error, alerts.next_attempt_at, alerts.created_at,
        alerts.sent_at, alerts.message_id, alerts.story_id, alerts.reason, hits.id AS hit_id,
-       hits.watch, hits.matched, entries.title,
+       hits.watch, hits.matched, hits.still_matches, entries.title,
        entries.summary, entries.url, entries.published, entries.key AS entry_key,
-       entries.outlet, feeds.name AS feed
+       entries.outlet, entries.language, feeds.name AS feed
 FROM alerts
 JOIN hits ON hits.id = alerts.hit_id
 JOIN entries ON entries.id = hits.entry_id
@@ -77,17 +82,44 @@ def _claimable(force: bool) -> str:
     return f"(({pending}) OR (alerts.state = 'sending' AND alerts.next_attempt_at <= :now))"
 
 
+_STILL_MATCHES = "(SELECT still_matches FROM hits WHERE hits.id = alerts.hit_id) = 1"
+DROPPED = "not sent: its hit no longer matches the watch (a rescan after the watch changed)"
+
+
+def unmatched(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
+    """Due rows split: those whose hit still matches, and the ids of the others."""
+    keep = [row for row in rows if row["still_matches"]]
+    return keep, [row["alert_id"] for row in rows if not row["still_matches"]]
+
+
+def drop(store: Store, alert_ids: list[int], now: datetime, *, force: bool = False) -> list[int]:
+    """Mark unsent alerts whose hit no longer matches ``dropped``, in one transaction:
+    only those still claimable (never one another round is sending) and still without a
+    match; returns the ones dropped."""
+    if not alert_ids:
+        return []
+    with store.write() as db:
+        rows = db.execute(
+            "UPDATE alerts SET state = 'dropped', last_error = :why, next_attempt_at = NULL"
+            f" WHERE id IN (SELECT value FROM json_each(:ids)) AND {_claimable(force)}"
+            f" AND NOT {_STILL_MATCHES} RETURNING id",
+            {"why": DROPPED, "now": iso(now), "ids": json.dumps(alert_ids)},
+        ).fetchall()
+    return sorted(int(row[0]) for row in rows)
+
+
 def claim(store: Store, alert_ids: list[int], now: datetime, *, force: bool = False) -> set[int]:
     """Mark these alerts ``sending`` with a lease of ``LEASE``, in one IMMEDIATE
     transaction, and return the ones this round got: an alert another round claimed (a
-    daemon and a `monitor poll` delivering at once) or sent meanwhile is left out."""
+    daemon and a `monitor poll` delivering at once) or sent meanwhile is left out, and so
+    is one whose hit a rescan has just found no longer matching (``drop`` takes it)."""
     if not alert_ids:
         return set()
     with store.write() as db:
         rows = db.execute(
             "UPDATE alerts SET state = 'sending', next_attempt_at = :lease"
             f" WHERE id IN (SELECT value FROM json_each(:ids)) AND {_claimable(force)}"
-            " RETURNING id",
+            f" AND {_STILL_MATCHES} RETURNING id",
             {"lease": iso(now + LEASE), "now": iso(now), "ids": json.dumps(alert_ids)},
         ).fetchall()
     return {int(row[0]) for row in rows}
@@ -226,6 +258,7 @@ def item(store: Store, row: dict[str, Any], descriptions: dict[str, str]) -> Ale
         created_at=created,
         **story_facts(store, row.get("story_id")),
         reason=row.get("reason") or "article",
+        language=row.get("language"),
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -321,15 +322,34 @@ def log_outcome(outcome: FeedOutcome, failures: int) -> None:
         )
 
 
+# The summary names at most this many of the feeds that failed, then "and N more".
+NAMED_FAILURES = 3
+
+
 def summary(outcomes: list[FeedOutcome], seconds: float) -> str:
-    """The one line ``monitor poll`` ends with."""
-    count = {s: sum(o.status == s for o in outcomes) for s in ("ok", "not_modified", "error")}
+    """The one line ``monitor poll`` ends with. It names the feeds that failed and why,
+    in name order: ``2 failed: dw-top (HTTP 503), zeit (cannot connect)``."""
+    count = {s: sum(o.status == s for o in outcomes) for s in ("ok", "not_modified")}
+    failed = sorted((o for o in outcomes if o.status == "error"), key=lambda o: o.feed)
+    named = ", ".join(f"{o.feed} ({failure_reason(o)})" for o in failed[:NAMED_FAILURES])
+    if len(failed) > NAMED_FAILURES:
+        named += f" and {len(failed) - NAMED_FAILURES} more"
     return (
         f"polled {len(outcomes)} feeds in {seconds:.1f}s: {count['ok']} ok, "
-        f"{count['not_modified']} not modified, {count['error']} failed; "
-        f"{sum(o.new_entries for o in outcomes)} new entries, "
+        f"{count['not_modified']} not modified, {len(failed)} failed"
+        + (f": {named}" if failed else "")
+        + f"; {sum(o.new_entries for o in outcomes)} new entries, "
         f"{sum(o.new_hits for o in outcomes)} new hits"
     )
+
+
+def failure_reason(outcome: FeedOutcome, limit: int = 50) -> str:
+    """Why a poll failed, in a few words: ``HTTP 503``, ``cannot connect``, ``not a feed``.
+    The whole error is in the log and in ``monitor feeds``."""
+    if outcome.http_status is not None and outcome.http_status >= 400:
+        return f"HTTP {outcome.http_status}"
+    reason = " ".join(re.split(r"[:;] ", outcome.error or "error", maxsplit=1)[0].split())
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
 
 
 def _parser_pool(config: Config) -> ParserPool:

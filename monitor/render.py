@@ -1,7 +1,9 @@
 """Turn stored rows into what people and programs read: tables, JSON, CSV, highlights.
 
 The only module that imports tabulate. Times are stored in UTC and shown in the
-configured time zone; JSON and CSV keep ISO 8601 UTC.
+configured time zone; JSON and CSV keep ISO 8601 UTC. A table fits the width of the
+terminal it is printed on (``table``), measured in columns (``textwidth``), so that Korean
+and Japanese headlines line up; to a pipe or a file it keeps each cell's own cap.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from zoneinfo import ZoneInfo
 from tabulate import tabulate
 
 from monitor.export import figure_text, neutralise
-from monitor.terms import highlight_spans, snippet
+from monitor.terms import fold, highlight_spans, snippet
+from monitor.textwidth import clipped, columns, one_line, shares, terminal_width
 
 HIT_FIELDS = (
     "id",
@@ -58,8 +61,58 @@ def local_time(value: str | None, tz: ZoneInfo) -> str:
 
 
 def shorten(text: str | None, width: int) -> str:
-    text = text or ""
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """``text`` on one line, in at most ``width`` terminal columns; ``…`` marks a cut."""
+    return clipped(one_line(text or ""), width)
+
+
+GAP = 2  # tabulate's "simple" format sets its columns two spaces apart
+Width = int | None  # a table's width in columns; None: the terminal's, or none to a pipe
+
+
+def table(rows: list[list[Any]], headers: list[str], width: Width, share: dict[str, int]) -> str:
+    """``rows`` under ``headers``, cut to fit ``width`` columns (None: the terminal's).
+
+    The columns named in ``share`` give up room, in proportion to their weight, each cell
+    cut with ``…``; the others keep their width. Integer columns are aligned right, text
+    is never read as a number (a headline "2025" stays a headline).
+    """
+    width = terminal_width() if width is None else width
+    cells = [[v if isinstance(v, int) or v is None else one_line(str(v)) for v in r] for r in rows]
+    # tabulate gives each column at least its header and two spaces.
+    least = [columns(h) + 2 for h in headers]
+    natural = [
+        max([least[i]] + [columns(str(r[i])) for r in cells if r[i] is not None])
+        for i in range(len(headers))
+    ]
+    if width is not None:
+        weights = {headers.index(name): weight for name, weight in share.items()}
+        room = width - GAP * (len(headers) - 1)
+        limits = shares(natural, weights, room, [max(6, n) for n in least])
+        cells = [
+            [clipped(v, limits[i]) if isinstance(v, str) else v for i, v in enumerate(r)]
+            for r in cells
+        ]
+    numeric = [
+        all(isinstance(r[i], int) or r[i] is None for r in cells) for i in range(len(headers))
+    ]
+    align = ["right" if n else "left" for n in numeric]
+    return tabulate(cells, headers=headers, disable_numparse=True, colalign=align)
+
+
+def words_found(row: dict[str, Any]) -> list[str]:
+    """The words a hit's terms found, as written in its title and summary (its full text
+    when they have none): "Nordkoreas, 북한군이", not the patterns "nordkorea*, 북한군".
+    The patterns themselves when no word can be pointed at."""
+    terms = row["matched"]
+    for texts in ((row["title"], row["summary"]), (row.get("content"),)):
+        found: dict[str, str] = {}
+        for text in texts:
+            for start, end in highlight_spans(text or "", terms):
+                word = one_line((text or "")[start:end])
+                found.setdefault(fold(word), word)
+        if found:
+            return list(found.values())
+    return list(terms)
 
 
 def explanation(row: dict[str, Any]) -> dict[str, Any]:
@@ -95,20 +148,23 @@ def hits_csv(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def hits_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
+def hits_table(rows: list[dict[str, Any]], tz: ZoneInfo, width: Width = None) -> str:
+    """``monitor hits``: each hit's triage mark and the words its terms found."""
     if not rows:
         return "No hits yet."
-    table = [
+    cells = [
         [
             r["id"],
             local_time(r["published"] or r["first_seen_at"], tz),
-            r["feed"],
+            shorten(r["feed"], 30),
+            r["status"],
             shorten(r["title"], 70),
-            shorten(", ".join(r["matched"]), 40),
+            shorten(", ".join(words_found(r)), 40),
         ]
         for r in rows
     ]
-    return tabulate(table, headers=["id", "published", "feed", "title", "matched"])
+    headers = ["id", "published", "feed", "status", "title", "matched"]
+    return table(cells, headers, width, {"feed": 2, "title": 6, "matched": 3})
 
 
 MISS_FIELDS = (
@@ -143,14 +199,16 @@ def misses_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(objects, ensure_ascii=False, indent=2)
 
 
-def misses_table(rows: list[dict[str, Any]], tz: ZoneInfo, *, flagged: bool = False) -> str:
+def misses_table(
+    rows: list[dict[str, Any]], tz: ZoneInfo, *, flagged: bool = False, width: Width = None
+) -> str:
     """``monitor misses``: what each entry lacked and the words it had; with ``flagged``,
     the hit each flag made."""
     if not rows:
         if flagged:
             return "No near miss has been flagged yet; `monitor flag ID` flags one."
         return "No near misses waiting: entries a watch almost took are listed here."
-    table = [
+    cells = [
         [
             r["id"],
             local_time(r["published"] or r["created_at"], tz),
@@ -163,7 +221,8 @@ def misses_table(rows: list[dict[str, Any]], tz: ZoneInfo, *, flagged: bool = Fa
         for r in rows
     ]
     headers = ["id", "published", "outlet", "title", "lacking", "found"]
-    return tabulate(table, headers=headers + (["hit"] if flagged else []))
+    share = {"outlet": 2, "title": 6, "lacking": 3, "found": 3}
+    return table(cells, headers + (["hit"] if flagged else []), width, share)
 
 
 def feeds_json(rows: list[dict[str, Any]]) -> str:
@@ -184,10 +243,10 @@ def feed_status(row: dict[str, Any]) -> str:
     return "; ".join(notes) or "ok"
 
 
-def feeds_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
+def feeds_table(rows: list[dict[str, Any]], tz: ZoneInfo, width: Width = None) -> str:
     if not rows:
         return "No feeds in the database yet; run `monitor poll`."
-    table = [
+    cells = [
         [
             r["name"] + ("" if r["enabled"] else " (disabled)"),
             local_time(r["last_success_at"], tz),
@@ -198,9 +257,8 @@ def feeds_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
         ]
         for r in rows
     ]
-    return tabulate(
-        table, headers=["feed", "last success", "failures", "entries", "hits", "status"]
-    )
+    headers = ["feed", "last success", "failures", "entries", "hits", "status"]
+    return table(cells, headers, width, {"status": 1})
 
 
 def highlighted(text: str, terms: list[str], mark: Callable[[str], str]) -> str:
@@ -266,10 +324,10 @@ def outbox_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(objects, ensure_ascii=False, indent=2)
 
 
-def outbox_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
+def outbox_table(rows: list[dict[str, Any]], tz: ZoneInfo, width: Width = None) -> str:
     if not rows:
         return "The outbox is empty."
-    table = [
+    cells = [
         [
             r["alert_id"],
             r["kind"],
@@ -282,7 +340,7 @@ def outbox_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
         for r in rows
     ]
     headers = ["id", "kind", "state", "tries", "when", "headline", "last error"]
-    return tabulate(table, headers=headers)
+    return table(cells, headers, width, {"headline": 3, "last error": 2})
 
 
 FIGURE_FIELDS = (
@@ -309,10 +367,10 @@ def story_figures(figures: list[dict[str, Any]], limit: int = 4) -> str:
     return "; ".join(seen[:limit]) + (f" (+{len(seen) - limit})" if len(seen) > limit else "")
 
 
-def stories_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
+def stories_table(rows: list[dict[str, Any]], tz: ZoneInfo, width: Width = None) -> str:
     if not rows:
         return "No stories yet."
-    table = [
+    cells = [
         [
             r["id"],
             local_time(r["last_seen"], tz),
@@ -323,7 +381,8 @@ def stories_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
         ]
         for r in rows
     ]
-    return tabulate(table, headers=["id", "last seen", "hits", "lang", "title", "figures"])
+    headers = ["id", "last seen", "hits", "lang", "title", "figures"]
+    return table(cells, headers, width, {"title": 6, "figures": 3})
 
 
 def story_detail(story: dict[str, Any], tz: ZoneInfo) -> str:
@@ -359,10 +418,10 @@ def story_detail(story: dict[str, Any], tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
-def figures_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
+def figures_table(rows: list[dict[str, Any]], tz: ZoneInfo, width: Width = None) -> str:
     if not rows:
         return "No figures yet."
-    table = [
+    cells = [
         [
             local_time(r["reported_at"], tz),
             r["kind"],
@@ -374,9 +433,8 @@ def figures_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> str:
         ]
         for r in rows
     ]
-    return tabulate(
-        table, headers=["reported", "kind", "value", "source", "outlet", "story", "hit"]
-    )
+    headers = ["reported", "kind", "value", "source", "outlet", "story", "hit"]
+    return table(cells, headers, width, {"value": 2, "source": 3, "outlet": 2})
 
 
 def figures_csv(rows: list[dict[str, Any]]) -> str:

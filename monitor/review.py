@@ -1,5 +1,8 @@
 """What the review page and the CLI ask of the database: filtered, searched, paged hits;
-triage marks; feed health with rates; hits per day. Pure SQL over ``Store``.
+triage marks, one by one or in bulk; new hits and stories for the navigation; feed
+health with rates, and one feed's fetch history and entries per day; hits per day.
+Pure SQL over ``Store``, each query served by an index (tests/test_web_daily.py reads
+their plans).
 
 Search uses the ``entries_fts`` trigram index for words of three characters or more
 (so "truppen" finds "Truppenentsendung" and "북한군" finds "북한군이"); shorter words
@@ -10,6 +13,7 @@ and the CLI to refuse it in one line.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -107,10 +111,11 @@ def count_hits(store: Store, filters: HitFilter) -> int:
 
 
 def mark(store: Store, hit_id: int, status: str | None, note: str | None, now: datetime) -> bool:
-    """Set a hit's triage status and/or note. False when there is no such hit."""
+    """Set a hit's triage status and/or note. False when there is no such hit. Back to
+    ``new``, the hit is untriaged again: it has no ``marked_at``."""
     if status is not None and status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
-    changes: dict[str, Any] = {"marked_at": iso(now)}
+    changes: dict[str, Any] = {"marked_at": None if status == "new" else iso(now)}
     if status is not None:
         changes["status"] = status
     if note is not None:
@@ -119,6 +124,38 @@ def mark(store: Store, hit_id: int, status: str | None, note: str | None, now: d
     with store.write() as db:
         cursor = db.execute(f"UPDATE hits SET {columns} WHERE id = ?", [*changes.values(), hit_id])
     return bool(cursor.rowcount)
+
+
+def mark_seen(
+    store: Store, now: datetime, *, ids: list[int] | None = None, filters: HitFilter | None = None
+) -> int:
+    """Mark new hits seen in bulk: those of ``ids`` (a page of the list), or every one
+    ``filters`` matches. Only ``new`` hits change: a relevant or irrelevant mark is a
+    label the reader gave (``monitor eval --marks`` learns from it), never overwritten
+    by a sweep. Returns how many were marked."""
+    if ids is not None:
+        chosen, params = "SELECT value FROM json_each(?)", [json.dumps(ids)]
+    else:
+        where, params = (filters or HitFilter()).where()
+        chosen = (
+            "SELECT hits.id FROM hits JOIN entries ON entries.id = hits.entry_id"
+            " JOIN feeds ON feeds.id = entries.feed_id WHERE " + where
+        )
+    with store.write() as db:
+        cursor = db.execute(
+            "UPDATE hits SET status = 'seen', marked_at = ?"
+            f" WHERE status = 'new' AND id IN ({chosen})",
+            [iso(now), *params],
+        )
+    return int(cursor.rowcount)
+
+
+def new_counts(store: Store) -> dict[str, int]:
+    """How many hits and stories are still new: the navigation's counts, on every page
+    (``idx_hits_status``, ``idx_stories_status_last_seen``: a count of the index)."""
+    hits = store.conn.execute("SELECT count(*) FROM hits WHERE status = 'new'").fetchone()[0]
+    stories = store.conn.execute("SELECT count(*) FROM stories WHERE status = 'new'").fetchone()
+    return {"hits": int(hits), "stories": int(stories[0])}
 
 
 def facets(store: Store) -> dict[str, list[str]]:
@@ -150,6 +187,80 @@ def feed_health(store: Store, now: datetime, days: int = 7) -> list[dict[str, An
         ).fetchone()[0]
         rows.append({**row, "entries_per_day": round(recent / days, 1)})
     return rows
+
+
+FEED_COLUMNS = (
+    "id, name, url, outlet, language, enabled, title, last_fetch_at, last_success_at,"
+    " last_error, last_error_at, failures, next_attempt_at, permanent_redirect,"
+    " dead_reason, dead_since"
+)
+FEED_DAYS = 30  # a feed's page: entries per day over this many days
+FETCHES_PAGE, FEED_ERRORS, FEED_HITS = 50, 20, 20  # rows of each of its lists
+
+
+def find_feed(store: Store, key: str) -> dict[str, Any] | None:
+    """A feed by its name, else by its id (the feeds table links by name; a name may be
+    all digits, and then the name wins)."""
+    sql = f"SELECT {FEED_COLUMNS} FROM feeds WHERE "
+    rows = list(store.db.query(sql + "name = ?", [key]))
+    if not rows and key.isascii() and key.isdigit() and len(key) < 19:  # below 2**63
+        rows = list(store.db.query(sql + "id = ?", [int(key)]))
+    return rows[0] if rows else None
+
+
+def fetch_history(
+    store: Store, feed_id: int, *, errors: bool = False, limit: int = 50, offset: int = 0
+) -> list[dict[str, Any]]:
+    """A feed's fetches from ``fetch_log``, newest first (``errors``: the failed only)."""
+    sql = (
+        "SELECT at, status, http_status, bytes, elapsed_ms, new_entries, new_hits, error"
+        " FROM fetch_log WHERE feed_id = ?"
+        + (" AND status = 'error'" if errors else "")
+        + " ORDER BY at DESC LIMIT ? OFFSET ?"
+    )
+    return list(store.db.query(sql, [feed_id, limit, offset]))
+
+
+def feed_days(
+    store: Store, feed_id: int, *, days: int, now: datetime, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """A feed's new entries per local day over the last ``days`` days, newest first, with
+    how many of them became hits (an entry two watches took counts twice)."""
+    start = (now.astimezone(tz) - timedelta(days=days - 1)).date()
+    sql = (
+        "SELECT entries.first_seen_at, count(hits.id) FROM entries"
+        " LEFT JOIN hits ON hits.entry_id = entries.id"
+        " WHERE entries.feed_id = ? AND entries.first_seen_at >= ? GROUP BY entries.id"
+    )
+    since = iso(datetime(start.year, start.month, start.day, tzinfo=tz))
+    entries: Counter[date] = Counter()
+    hits: Counter[date] = Counter()
+    for at, found in store.conn.execute(sql, [feed_id, since]):
+        when = from_iso(at)
+        if when is not None:
+            entries[when.astimezone(tz).date()] += 1
+            hits[when.astimezone(tz).date()] += found
+    listed = [start + timedelta(days=n) for n in range(days)]
+    return [{"day": d, "entries": entries[d], "hits": hits[d]} for d in reversed(listed)]
+
+
+def feed_page(
+    store: Store, feed: dict[str, Any], *, page: int, now: datetime, tz: ZoneInfo
+) -> dict[str, Any]:
+    """Everything a feed's page shows: its fetches (``page`` of them), its latest
+    errors, entries per day, its latest hits and how many it has."""
+    offset = (page - 1) * FETCHES_PAGE
+    fetches = fetch_history(store, feed["id"], limit=FETCHES_PAGE + 1, offset=offset)
+    filters = HitFilter(feed=feed["name"])
+    return {
+        "fetches": fetches[:FETCHES_PAGE],
+        "more_fetches": len(fetches) > FETCHES_PAGE,
+        "fetch_offset": offset,
+        "errors": fetch_history(store, feed["id"], errors=True, limit=FEED_ERRORS),
+        "days": feed_days(store, feed["id"], days=FEED_DAYS, now=now, tz=tz),
+        "hits": find_hits(store, filters, limit=FEED_HITS),
+        "hit_total": count_hits(store, filters),
+    }
 
 
 def timeline(
@@ -191,28 +302,32 @@ def story(
     if row.get("story_id"):
         members = list(
             store.db.query(
-                "SELECT entries.outlet, entries.title, entries.url, entries.key, hits.id"
-                " FROM hits JOIN entries ON entries.id = hits.entry_id"
+                "SELECT entries.outlet, entries.title, entries.url, entries.key, hits.id,"
+                " entries.language FROM hits JOIN entries ON entries.id = hits.entry_id"
                 " WHERE hits.story_id = ? ORDER BY hits.id",
                 [row["story_id"]],
             )
         )
         related = [
-            Related(m["outlet"], m["title"], m["url"]) for m in members if m["id"] != row["hit_id"]
+            Related(m["outlet"], m["title"], m["url"], m["id"], m["language"])
+            for m in members
+            if m["id"] != row["hit_id"]
         ]
         return related, (members[0]["key"] if members else row["entry_key"])
     if created is None:
         return [], None
     others = store.db.query(
-        "SELECT entries.outlet, entries.title, entries.url, entries.key, hits.id"
-        " FROM hits JOIN entries ON entries.id = hits.entry_id"
+        "SELECT entries.outlet, entries.title, entries.url, entries.key, hits.id,"
+        " entries.language FROM hits JOIN entries ON entries.id = hits.entry_id"
         " WHERE hits.watch = ? AND hits.id != ? AND hits.created_at BETWEEN ? AND ?"
         " ORDER BY hits.id",
         [row["watch"], row["hit_id"], iso(created - STORY_WINDOW), iso(created + STORY_WINDOW)],
     )
     same = [o for o in others if same_story(o["title"], row["title"])]
     related = [
-        Related(o["outlet"], o["title"], o["url"]) for o in same if o["outlet"] != row["outlet"]
+        Related(o["outlet"], o["title"], o["url"], o["id"], o["language"])
+        for o in same
+        if o["outlet"] != row["outlet"]
     ]
     earlier = [o for o in same if o["id"] < row["hit_id"]]
     return related, (earlier[0]["key"] if earlier else row["entry_key"])

@@ -342,3 +342,21 @@ def m011_pending_hits(db: Database) -> None:
     the pass's other hits in order of publication, and its alerts queued then."""
     _table(db, "hits").add_column("pending", int, not_null_default=0)
     db.execute("CREATE INDEX idx_hits_pending ON hits (pending) WHERE pending = 1")
+
+
+@MIGRATIONS()
+def m012_review_indexes(db: Database) -> None:
+    """Indexes for the review page's daily use, so each of its queries reads what it
+    shows and no more: the new hits and stories the navigation counts on every page and
+    a bulk "mark seen" sweeps (``status``), a feed's entries per day (``feed_id,
+    first_seen_at``; the feeds table's counts per feed use it too) and its failed
+    fetches, newest first (``feed_id, status, at``)."""
+    for sql in (
+        "CREATE INDEX IF NOT EXISTS idx_hits_status ON hits (status)",
+        "CREATE INDEX IF NOT EXISTS idx_stories_status_last_seen ON stories (status, last_seen)",
+        "CREATE INDEX IF NOT EXISTS idx_entries_feed_id_first_seen_at"
+        " ON entries (feed_id, first_seen_at)",
+        "CREATE INDEX IF NOT EXISTS idx_fetch_log_feed_id_status_at"
+        " ON fetch_log (feed_id, status, at)",
+    ):
+        db.execute(sql)  # one statement per execute: executescript would commit

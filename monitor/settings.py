@@ -27,6 +27,8 @@ KINDS = {
     "path": "a path (relative paths resolve against the config file's folder)",
     "timezone": 'an IANA time zone such as "Europe/Berlin"',
     "url": "an http:// or https:// URL",
+    "page_url": "empty, or the http:// or https:// address of a page such as"
+    ' "https://monitor.example.org"',
     "name": "a name of lowercase letters, digits, '-', '_' or '.'",
     "list": "a list of strings",
     "networks": 'a list of CIDR networks such as ["192.168.1.0/24"]',
@@ -181,6 +183,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("email.operator", "addresses", [], "Who gets dead-feed warnings; default: `email.to`."),
     Setting(
+        "alert.max_age",
+        "duration",
+        "2d",
+        "A rescan queues no alert for an entry published (or first seen, if earlier) longer"
+        " ago than this: it becomes a hit quietly (`rescan --alert-old` alerts anyway).",
+        "0s",
+        "3650d",
+    ),
+    Setting(
         "notify.urls",
         "list",
         [],
@@ -202,6 +213,13 @@ SETTINGS: tuple[Setting, ...] = (
         [],
         "Extra Host names the review page answers to (a reverse proxy's); 127.0.0.1,"
         " localhost, [::1] and the `--host` value always are.",
+    ),
+    Setting(
+        "web.base_url",
+        "page_url",
+        "",
+        "Address of the review page as the reader's browser reaches it; set, every alert"
+        " links its hits (`BASE/hits/ID`) and stories (`BASE/stories/ID`) there.",
     ),
     Setting("metrics.port", "int", 0, "Port of the Prometheus endpoint; 0 turns it off.", 0, 65535),
     Setting("metrics.host", "str", "127.0.0.1", "Address the Prometheus endpoint listens on."),

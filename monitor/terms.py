@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterable
 
 # Soft hyphen and zero-width characters: invisible, and they split words. Dropped.
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -180,6 +181,11 @@ def highlight_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
                 window = words[i : i + size]
                 if pattern in " " + " ".join(w[2] for w in window) + " ":
                     spans.append((window[0][0], window[-1][1]))
+    return merge_spans(spans)
+
+
+def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Character spans in order, overlapping and touching ones made one."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

@@ -1,15 +1,14 @@
 """The review page: Starlette with Jinja2 templates, served by uvicorn.
 
     GET  /                  stories, newest activity first (web_stories: also /stories/{id},
-                            /figures)
-    GET  /hits              hits, newest first: filters, full-text search, paging
-    GET  /hits/{id}         one hit: full text, highlights, explanation, other outlets
-    POST /hits/{id}/mark    triage: relevant, irrelevant or seen
-    POST /hits/{id}/note    triage: a note
+                            /figures, bulk marking)
+    GET  /hits              hits, newest first (web_hits: also /hits/{id}, triage, bulk
+                            marking, exports)
     GET  /misses            near misses, for the reader to flag (web_misses: also
                             POST /misses/{id}/flag)
-    GET  /feeds             each feed's health
+    GET  /feeds             each feed's health (web_feeds: also /feeds/{name})
     GET  /timeline          hits per day, by language or outlet (plotly.js, served here)
+    GET  /api/...           read-only JSON: hits, stories, figures (web_api)
 
 Every piece of feed text goes through the templates' autoescaping. Only requests whose
 Host is one of the names the server answers to are served (loopback, the ``--host``
@@ -20,16 +19,22 @@ origin) and, when the browser sends one, an Origin of this server; a forged POST
 another site has neither. Set MONITOR_WEB_USER and MONITOR_WEB_PASSWORD to require HTTP
 basic authentication.
 
+Every URL a page names of its own is root-relative ("/static/style.css"), never built
+from the Host header: behind a TLS reverse proxy an ``http://`` URL of the proxy's name
+would be blocked as mixed content. The keyboard, in-place marking and the help overlay
+are one small script, ``static/review.js``; without it every form still posts.
+
 A parameter the page cannot use (a page number past 64 bits, a date in the year 1, a
 hit id that is not a number) is a 400 or 404 page in the site's layout saying what was
-wrong, never a 500. ``serve`` binds the port itself, so that a port in use is one
-``MonitorError`` line rather than uvicorn's log.
+wrong (web_input), never a 500; under /api/ the same as JSON. ``serve`` binds the port
+itself, so that a port in use is one ``MonitorError`` line rather than uvicorn's log.
 """
 
 from __future__ import annotations
 
 import base64
 import errno
+import hashlib
 import hmac
 import ipaddress
 import os
@@ -38,11 +43,11 @@ import secrets
 import socket
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -50,29 +55,24 @@ from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from monitor import review, web_misses, web_stories
+from monitor import review, web_api, web_feeds, web_hits, web_misses, web_stories
 from monitor.chart import figure_json, plotly_js
 from monitor.config import Config
 from monitor.errors import ConfigError, MonitorError
-from monitor.message import highlight_html, safe_link
 from monitor.store import Store, from_iso
+from monitor.web_input import DAY_RANGE, parse_day, parse_whole, shown
 
 HERE = Path(__file__).parent
-PAGE_SIZE = 50
 USER_ENV, PASSWORD_ENV = "MONITOR_WEB_USER", "MONITOR_WEB_PASSWORD"
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")  # the names this machine always has
-# Limits of what the page's parameters may ask for (a search's are review's): past them
-# SQLite's 64-bit integers or Python's dates overflow.
-MAX_PAGE = 1_000_000  # 50 million hits
-MAX_HIT_ID = 2**63 - 1  # SQLite's largest INTEGER
-DAY_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
 TIMELINE_DAYS = (1, 730)
 NOTE_MAX = 2000  # characters
+STATIC = ("style.css", "review.js", "chart.js")  # linked with ?v=<digest>: a new one loads
 HEADINGS = {
     400: "Bad request",
     403: "Forbidden",
@@ -128,6 +128,9 @@ def create_app(config: Config, host: str = "127.0.0.1") -> Starlette:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     tz = config.timezone
     csrf = secrets.token_urlsafe(32)
+    digest = hashlib.sha256(b"".join((HERE / "static" / n).read_bytes() for n in STATIC))
+    version = digest.hexdigest()[:12]
+    watches = [w.name for w in config.watches]
 
     def local(value: str | None) -> str:
         when = from_iso(value) if isinstance(value, str) else None
@@ -143,105 +146,30 @@ def create_app(config: Config, host: str = "127.0.0.1") -> Starlette:
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         limits = {"note_max": NOTE_MAX, "first_day": DAY_RANGE[0], "last_day": DAY_RANGE[1]}
-        context = {"csrf": csrf, "marks": review.MARKS, **limits, **context}
+        # The navigation's counts; not on a server error's page, whose database may be
+        # what failed.
+        new = review.new_counts(db()) if status < 500 else None
+        context = {
+            "csrf": csrf,
+            "marks": review.MARKS,
+            "new": new,
+            "static": lambda file: f"/static/{file}?v={version}",
+            **limits,
+            **context,
+        }
         return templates.TemplateResponse(
             request, name, context, status_code=status, headers=headers
         )
 
-    async def hits(request: Request) -> Response:
-        args = request.query_params
-        filters = _hit_filter(args, tz)
-        number = parse_whole(args["page"], "page", 1, MAX_PAGE) if args.get("page") else 1
-        offset = (number - 1) * PAGE_SIZE
-        rows = review.find_hits(db(), filters, limit=PAGE_SIZE, offset=offset)
-        total = review.count_hits(db(), filters)
-
-        def page_url(n: int) -> str:
-            return "/hits?" + urlencode({**dict(args), "page": n})
-
-        return page(
-            request,
-            "web/hits.html",
-            {
-                "page": "hits",
-                "rows": rows,
-                "total": total,
-                "f": filters,
-                "args": args,
-                "offset": offset,
-                "facets": review.facets(db()),
-                "statuses": review.STATUSES,
-                "prev_url": page_url(number - 1) if number > 1 else None,
-                "next_url": page_url(number + 1) if offset + len(rows) < total else None,
-            },
-        )
-
-    async def hit(request: Request) -> Response:
-        hit_id = _hit_id(request)
-        row = db().hit(hit_id)
-        if row is None:
-            raise HTTPException(404, f"There is no hit number {hit_id}.")
-        groups: dict[str, list[dict[str, str]]] = {}
-        for term in row["terms"]:
-            groups.setdefault(term["group"], []).append(term)
-        related, _ = review.story(db(), {**row, "hit_id": row["id"]}, from_iso(row["created_at"]))
-        terms = tuple(row["matched"])
-        return page(
-            request,
-            "web/hit.html",
-            {
-                "page": "hits",
-                "hit": row,
-                "groups": groups,
-                "related": related,
-                "title_html": highlight_html(row["title"], terms),
-                "summary_html": highlight_html(row["summary"], terms),
-                "content_html": highlight_html(row["content"], terms) if row["content"] else "",
-                "link": safe_link(row["url"]),
-            },
-        )
-
-    async def triage(request: Request) -> Response:
-        form = await request.form()
-
-        def field(name: str) -> str:  # a file upload where text belongs counts as empty
-            value = form.get(name)
-            return value if isinstance(value, str) else ""
-
-        _check_forgery(request, field("csrf"), csrf, public)
-        hit_id = _hit_id(request)
-        action = request.url.path.rsplit("/", 1)[-1]
-        if action == "mark":
-            status = field("status")
-            if status not in review.MARKS:
-                raise HTTPException(400, f"status must be one of {', '.join(review.MARKS)}.")
-            found = review.mark(db(), hit_id, status, None, datetime.now(UTC))
-        else:
-            note = field("note")
-            if len(note) > NOTE_MAX:
-                raise HTTPException(
-                    400, f"A note takes at most {NOTE_MAX} characters; this one has {len(note)}."
-                )
-            found = review.mark(db(), hit_id, None, note, datetime.now(UTC))
-        if not found:
-            raise HTTPException(404, f"There is no hit number {hit_id}.")
-        back = field("next") or "/hits"
-        if not back.startswith("/") or back.startswith("//"):
-            back = "/hits"  # only ever back to this site
-        if back == "/hits" or back.startswith("/hits?"):
-            back += f"#hit-{hit_id}"  # the list, scrolled to the hit just marked
-        return RedirectResponse(back, status_code=303)
-
-    async def feeds(request: Request) -> Response:
-        rows = review.feed_health(db(), datetime.now(UTC))
-        return page(request, "web/feeds.html", {"page": "feeds", "feeds": rows})
+    def check(request: Request, token: str) -> None:
+        _check_forgery(request, token, csrf, public)
 
     async def timeline(request: Request) -> Response:
         args = request.query_params
         days = parse_whole(args["days"], "days", *TIMELINE_DAYS) if args.get("days") else 30
         split = args.get("split") or "language"
         if split not in ("language", "outlet"):
-            raise HTTPException(400, f"split must be language or outlet, not {_shown(split)}.")
+            raise HTTPException(400, f"split must be language or outlet, not {shown(split)}.")
         watch = args.get("watch") or None
         day_list, series = review.timeline(
             db(), days=days, split=split, now=datetime.now(UTC), tz=tz, watch=watch
@@ -280,6 +208,8 @@ def create_app(config: Config, host: str = "127.0.0.1") -> Starlette:
         phrase = HTTPStatus(code).phrase
         if detail == phrase:  # Starlette's own words, such as the router's "Not Found"
             detail = "There is no page at this address." if code == 404 else ""
+        if request.url.path.startswith("/api/"):  # a program asked: it reads JSON
+            return JSONResponse({"error": detail or phrase}, code, headers=headers)
         context = {"page": "", "heading": HEADINGS.get(code, phrase), "message": detail}
         return page(request, "web/error.html", context, status=code, headers=headers)
 
@@ -293,23 +223,19 @@ def create_app(config: Config, host: str = "127.0.0.1") -> Starlette:
     if user and password:
         middleware.append(Middleware(BasicAuth, user=user, password=password))
     routes = [
-        *web_stories.routes(
-            db, page, parse_whole, lambda r, token: _check_forgery(r, token, csrf, public)
-        ),
-        Route("/hits", hits),
-        Route("/hits/{hit_id}", hit),
-        Route("/hits/{hit_id}/mark", triage, methods=["POST"]),
-        Route("/hits/{hit_id}/note", triage, methods=["POST"]),
+        *web_stories.routes(db, page, check, watches),
+        *web_hits.routes(db, page, check, tz, watches, NOTE_MAX),
         *web_misses.routes(
             config,
             db,
             page,
             parse_whole,
             lambda value, name: parse_day(value, name, tz),
-            lambda r, token: _check_forgery(r, token, csrf, public),
+            check,
             NOTE_MAX,
         ),
-        Route("/feeds", feeds),
+        *web_feeds.routes(db, page, tz),
+        *web_api.routes(db, tz),
         Route("/timeline", timeline),
         Route("/static/plotly.min.js", static_plotly, name="static_plotly"),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
@@ -378,7 +304,7 @@ def _check_forgery(request: Request, token: str, expected: str, public: Collecti
     origin = request.headers.get("Origin")
     if origin is not None and not _same_site(origin, request.headers.get("Host", ""), public):
         raise HTTPException(
-            403, f"This request came from another site ({_shown(origin)}) and is refused."
+            403, f"This request came from another site ({shown(origin)}) and is refused."
         )
 
 
@@ -396,74 +322,6 @@ def _same_site(origin: str, host: str, public: Collection[str]) -> bool:
     if parts.netloc.lower() == host.lower():
         return True
     return not parts.username and host_name(parts.hostname or "") in public
-
-
-# --- the page's parameters --------------------------------------------------------------
-
-
-def parse_whole(value: str, name: str, low: int, high: int) -> int:
-    """A whole number from the URL, from ``low`` to ``high``, or a 400 saying so."""
-    # ASCII digits only: int() would also take " 7", "1_0" and "７". The length check
-    # keeps int() off huge strings (it refuses more than 4300 digits by raising).
-    digits = value.lstrip("0") or "0"
-    if value.isascii() and value.isdigit() and len(digits) <= len(str(high)):
-        number = int(digits)
-        if low <= number <= high:
-            return number
-    raise HTTPException(
-        400, f"{name} must be a whole number from {low} to {high}, not {_shown(value)}."
-    )
-
-
-def parse_day(value: str, name: str, tz: tzinfo, *, next_day: bool = False) -> datetime:
-    """A date field ("2025-02-27") as the start of that local day (or of the next)."""
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(
-            400, f"{name} must be a date such as 2025-02-27, not {_shown(value)}."
-        ) from None
-    low, high = DAY_RANGE
-    if not low <= day <= high:  # near year 1 or 9999 the conversion to UTC overflows
-        raise HTTPException(400, f"{name} must be a date from {low} to {high}, not {value}.")
-    start = datetime.combine(day, time(), tzinfo=tz)
-    return start + timedelta(days=1) if next_day else start
-
-
-def _hit_filter(args: Mapping[str, str], tz: tzinfo) -> review.HitFilter:
-    """The list's filters from the query string; an empty field is no filter."""
-    status = args.get("status") or None
-    if status is not None and status not in review.STATUSES:
-        raise HTTPException(
-            400, f"status must be one of {', '.join(review.STATUSES)}, not {_shown(status)}."
-        )
-    search = args.get("q") or None
-    problem = review.search_problem(search) if search else None
-    if problem:
-        raise HTTPException(400, problem[0].upper() + problem[1:] + ".")
-    return review.HitFilter(
-        watch=args.get("watch") or None,
-        feed=args.get("feed") or None,
-        language=args.get("lang") or None,
-        status=status,
-        since=parse_day(args["from"], "from", tz) if args.get("from") else None,
-        until=parse_day(args["to"], "to", tz, next_day=True) if args.get("to") else None,
-        search=search,
-    )
-
-
-def _hit_id(request: Request) -> int:
-    """The hit id of the path; one that cannot be a hit's is a 404, as a missing hit is."""
-    text = str(request.path_params["hit_id"])
-    try:
-        return parse_whole(text, "a hit id", 1, MAX_HIT_ID)
-    except HTTPException:
-        raise HTTPException(404, f"There is no hit number {_shown(text)}.") from None
-
-
-def _shown(value: str) -> str:
-    """A parameter quoted in a message, cut short: it is echoed to whoever sent it."""
-    return repr(value if len(value) <= 40 else value[:40] + "…")
 
 
 # --- serving ----------------------------------------------------------------------------

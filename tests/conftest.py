@@ -231,3 +231,11 @@ def rss_of(*entries: Entry) -> bytes:
     )
     channel = f"<channel><title>t</title>{items}</channel>"
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
+@pytest.fixture
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apprise talks through requests, which would send 127.0.0.1 to a configured proxy."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("ALL_PROXY", raising=False)

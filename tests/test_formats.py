@@ -42,9 +42,9 @@ def matcher() -> Matcher:
     return Matcher(watches)
 
 
-def poll(config: Path) -> str:
+def poll(config: Path, code: int = 0) -> str:
     result = CliRunner().invoke(cli, ["--config", str(config), "-q", "poll"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result.output
 
 
@@ -286,7 +286,7 @@ def test_a_poll_of_what_is_no_feed_records_what_it_is(
     }
     feeds = {name: serve(feed_server, file, body) for name, (file, body) in bodies.items()}
     config = write_config(tmp_path, feeds)
-    assert "0 ok, 0 not modified, 5 failed" in poll(config)
+    assert "0 ok, 0 not modified, 5 failed" in poll(config, code=1)  # none could be polled
     errors = dict(database(config).execute("SELECT name, last_error FROM feeds"))
     herald = feed_server.url("/herald/feeds")
     assert errors == {
@@ -540,7 +540,7 @@ def test_an_entrys_outlet_never_changes_between_polls(
     first = feed_server.files["spiegel.xml"]
     url = serve(feed_server, "feed.xml", b"<html><body>Soon.</body></html>")  # fails
     config = write_config(tmp_path, {"spiegel": url})
-    assert "1 failed" in poll(config)
+    assert "1 failed" in poll(config, code=1)
     feed_server.files["feed.xml"] = first
     assert "1 ok, 0 not modified, 0 failed; 6 new entries" in poll(config)
     assert outlets(config) == {"spiegel": {"DER SPIEGEL"}}

@@ -91,11 +91,8 @@ class Receiver:
 
 
 @pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Apprise talks through requests, which would send 127.0.0.1 to a configured proxy."""
-    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("ALL_PROXY", raising=False)
+def _no_proxy(no_proxy: None) -> None:
+    """Every test here: no proxy between Apprise and 127.0.0.1 (``conftest.no_proxy``)."""
 
 
 @pytest.fixture

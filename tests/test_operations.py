@@ -159,7 +159,7 @@ def test_a_dead_feed_sends_one_warning_and_one_recovery_notice(
             + f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp.port}\nsecurity = "none"\n'
             'to = ["reader@example.org"]\noperator = ["ops@example.org"]\n'
         )
-        run(config, "poll")  # 404: failing from now on
+        run(config, "poll", code=1)  # 404: failing from now on
         loaded = load(config)
         store = Store(loaded.database)
         later = utcnow() + timedelta(days=2)

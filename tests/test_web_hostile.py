@@ -30,7 +30,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from monitor import review, web
+from monitor import review, web, web_input
 from monitor.cli import cli
 from monitor.errors import ConfigError
 from monitor.review import SEARCH_MAX_CHARS
@@ -251,6 +251,11 @@ BAD = [
     ("/timeline?days=0", 400, "days"),
     ("/timeline?days=99999999999999999999999", 400, "days"),
     ("/timeline?split=feed", 400, "split"),
+    ("/hits?format=xlsx", 400, "format"),
+    ("/?status=deleted", 400, "status"),
+    ("/feeds/yonhap-en?page=0", 400, "page"),
+    ("/feeds/nowhere", 404, "no feed"),
+    ("/feeds/9223372036854775808", 404, "no feed"),
 ]
 
 
@@ -340,19 +345,27 @@ VALUES = st.one_of(
     st.sampled_from(["", "1", "new", "seen", "ko", "outlet", "2025-02-27", "Kursk 포로"]),
     st.sampled_from(EDGES),
 )
+HIT_FILTERS = ("page", "from", "to", "watch", "feed", "lang", "status", "q")
 PARAMETERS = [
-    *(("/hits", n) for n in ("page", "from", "to", "watch", "feed", "lang", "status", "q")),
+    *(("/hits", n) for n in (*HIT_FILTERS, "format")),
     *(("/timeline", n) for n in ("days", "split", "watch", "by")),
     ("/feeds", "page"),
-    ("/", "watch"),
+    ("/feeds/yonhap-en", "page"),
+    *(("/", n) for n in ("watch", "status")),
     *(("/figures", n) for n in ("kind", "source", "story", "format")),
     *(("/misses", n) for n in ("page", "from", "watch")),
+    *(("/api/hits", n) for n in (*HIT_FILTERS, "per_page")),
+    *(("/api/stories", n) for n in ("watch", "status", "page", "per_page")),
+    *(("/api/figures", n) for n in ("kind", "source", "story", "from", "page", "per_page")),
 ]
 NAMES = sorted({name for _, name in PARAMETERS})
+EXPORTS = ("text/csv", "application/json")  # what /hits and /figures send for ?format=
 
 
 @pytest.mark.parametrize(("path", "name"), PARAMETERS)
 @given(value=VALUES, others=st.dictionaries(st.sampled_from(NAMES), VALUES, max_size=3))
+@example(value="csv", others={"lang": "ko"})  # an export, not a page
+@example(value="0", others={"per_page": "501"})
 @HOSTILE_SETTINGS
 def test_no_query_parameter_makes_a_500(
     client: httpx.Client, path: str, name: str, value: str, others: dict[str, str]
@@ -360,7 +373,54 @@ def test_no_query_parameter_makes_a_500(
     params = {**others, name: value}
     answer = client.get(path, params=params)
     assert answer.status_code in (200, 400), (path, params, answer.status_code)
+    kind = answer.headers["content-type"]
+    if path.startswith("/api/"):  # a program asked: JSON either way
+        assert kind == "application/json", (path, params, kind)
+        assert ("error" in answer.json()) == (answer.status_code == 400), answer.text
+    elif answer.status_code == 200 and kind.startswith(EXPORTS):
+        assert params.get("format") in ("csv", "json"), (path, params)
+    else:
+        assert_a_page(answer)
+
+
+@given(name=st.one_of(st.text(min_size=1, max_size=30), st.sampled_from(EDGES)))
+@example(name="yonhap-en")
+@example(name="1")
+@HOSTILE_SETTINGS
+def test_no_feed_name_makes_a_500(client: httpx.Client, name: str) -> None:
+    answer = client.get("/feeds/" + quote(name, safe=""))
+    if answer.status_code == 307:  # "/feeds/%2F" is "/feeds//": Starlette drops the slash
+        return
+    assert answer.status_code in (200, 404), (name, answer.status_code)
     assert_a_page(answer)
+
+
+BULK_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "scope": st.one_of(st.sampled_from(["page", "filter"]), st.text(max_size=10)),
+        "mark": st.one_of(st.just("seen"), st.text(max_size=10)),
+        "id": st.lists(st.one_of(whole_numbers(), st.sampled_from(EDGES)), max_size=5),
+        **{n: VALUES for n in ("watch", "feed", "lang", "status", "from", "to", "q")},
+        "next": st.one_of(st.sampled_from(["/hits", "//evil.example", "/\\evil"]), st.text()),
+    },
+)
+
+
+@given(path=st.sampled_from(["/hits/mark", "/stories/mark"]), fields=BULK_FIELDS)
+@example(path="/hits/mark", fields={"scope": "filter", "mark": "seen", "q": "a" * 600})
+@example(path="/stories/mark", fields={"scope": "page", "mark": "seen", "id": [str(2**63)]})
+@HOSTILE_SETTINGS
+def test_no_bulk_mark_makes_a_500(
+    client: httpx.Client, token: str, path: str, fields: dict[str, object]
+) -> None:
+    answer = client.post(path, data={**fields, "csrf": token})  # type: ignore[dict-item]
+    assert answer.status_code in (303, 400), (path, fields, answer.status_code)
+    if answer.status_code == 303:
+        location = answer.headers["location"]
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+    else:
+        assert_a_page(answer)
 
 
 IDS = st.one_of(whole_numbers(), st.sampled_from(EDGES), st.text(min_size=1, max_size=20))
@@ -403,7 +463,7 @@ def test_no_post_makes_a_500(
 @given(st.integers(min_value=1, max_value=1_000_000))
 @settings(max_examples=100, deadline=None)
 def test_a_whole_number_in_range_reads_back(number: int) -> None:
-    assert web.parse_whole(str(number), "page", 1, web.MAX_PAGE) == number
+    assert web_input.parse_whole(str(number), "page", 1, web_input.MAX_PAGE) == number
 
 
 @given(st.one_of(st.integers().map(str), st.text(max_size=30)))
@@ -412,11 +472,23 @@ def test_a_whole_number_is_in_range_or_refused(value: str) -> None:
     from starlette.exceptions import HTTPException
 
     try:
-        number = web.parse_whole(value, "page", 1, web.MAX_PAGE)
+        number = web_input.parse_whole(value, "page", 1, web_input.MAX_PAGE)
     except HTTPException as exc:
         assert exc.status_code == 400 and "page" in exc.detail
     else:
-        assert 1 <= number <= web.MAX_PAGE and value == str(number)
+        assert 1 <= number <= web_input.MAX_PAGE and value == str(number)
+
+
+@given(st.one_of(st.text(max_size=40), st.text(max_size=40).map("/".__add__)))
+@example("//evil.example/")
+@example("/\\evil.example")
+@example("/hits\r\nSet-Cookie: x=1")
+@settings(max_examples=300, deadline=None)
+def test_a_form_sends_the_reader_back_only_to_this_site(value: str) -> None:
+    back = web_input.same_site_path(value, "/hits")
+    assert back == value or back == "/hits"
+    assert back.startswith("/") and not back.startswith(("//", "/\\"))
+    assert all(ord(c) >= 0x20 and c != "\x7f" for c in back)  # one header line
 
 
 @given(st.dates())
@@ -428,13 +500,13 @@ def test_a_date_is_in_range_or_refused(day: date) -> None:
 
     tz = ZoneInfo("Pacific/Kiritimati")  # UTC+14: the edge of every conversion
     try:
-        start = web.parse_day(day.isoformat(), "to", tz, next_day=True)
+        start = web_input.parse_day(day.isoformat(), "to", tz, next_day=True)
     except HTTPException as exc:
         assert exc.status_code == 400 and "to" in exc.detail
-        assert not web.DAY_RANGE[0] <= day <= web.DAY_RANGE[1]
+        assert not web_input.DAY_RANGE[0] <= day <= web_input.DAY_RANGE[1]
     else:
         assert start is not None and start.date() > day
-        assert web.DAY_RANGE[0] <= day <= web.DAY_RANGE[1]
+        assert web_input.DAY_RANGE[0] <= day <= web_input.DAY_RANGE[1]
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,18 @@
 """Hits: new hits with their alerts queued (the outbox: email, and one row per push
 notification URL) and their story, rescans that mark hits as matching or no longer
 matching, and reading hits (``HIT_SELECT``, ``hit_row``).
+
+A rescan is decided before it is written: ``rescan_changes`` reads what each entry's
+judgement changes (``RescanChange``) and writes nothing, which is all ``rescan
+--dry-run`` shows; ``apply_rescan`` writes those same changes in one transaction. A new
+hit of an entry older than ``alert.max_age`` is kept without an alert: widening a watch
+finds old news, which is no news.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -46,6 +53,34 @@ class AlertPlan:
         return self.channels if news is None or news or self.per == "article" else ()
 
 
+@dataclass(frozen=True)
+class RescanChange:
+    """What re-judging one stored entry changes for one watch; from
+    ``HitsMixin.rescan_changes``, to ``apply_rescan`` (which writes it) and to
+    ``rescan --dry-run`` (which lists it).
+
+    ``change``: ``new`` (a hit to create; ``alert`` False when the entry is older than
+    ``alert.max_age``), ``unmatched`` (a hit that stops matching; ``unsent`` of its alerts
+    are still to go, and will be dropped), ``rematched`` (matches again) or ``kept``
+    (still matches: its score and terms are refreshed, nothing to list)."""
+
+    watch: str
+    entry_id: int
+    change: str
+    hit_id: int | None = None  # None for a new hit
+    match: Match | None = None  # None for an unmatched hit
+    alert: bool = True
+    unsent: int = 0
+
+
+def known_since(published: datetime | None, first_seen: datetime | None) -> datetime | None:
+    """How old an entry is, for ``alert.max_age``: its publication time, or when monitor
+    first saw it if that was earlier (or the entry has no date): an entry is never newer
+    than its first sighting, whatever date its feed gives it."""
+    known = [when for when in (published, first_seen) if when is not None]
+    return min(known) if known else None
+
+
 class HitsMixin(StoreBase):
     """The hits of ``Store``: inserted with their alerts, rescanned, read."""
 
@@ -59,12 +94,14 @@ class HitsMixin(StoreBase):
         outlet: str = "",
         *,
         defer: bool = False,
+        alert: bool = True,
     ) -> int:
         """New hits, each placed in its story and with its alerts queued, in the same
         transaction (the outbox). Without ``entry`` (a rescan) stories are left to
         ``rebuild_stories``. With ``defer``, a hit of a watch that keeps stories waits
         (``pending``) for ``place_pending``, which places a whole pass in order of
-        publication and queues the alerts then."""
+        publication and queues the alerts then. Without ``alert`` (a rescan's hit of an
+        old entry) no alert is queued."""
         added = 0
         for match in matches:
             stories = entry is not None and self.stories and self.stories.handles(match.watch)
@@ -90,7 +127,8 @@ class HitsMixin(StoreBase):
             placed = None
             if stories and entry is not None and self.stories is not None:
                 placed = self.stories.place(db.conn, hit_id, match.watch, entry, outlet, now)
-            self._queue_alerts(db, hit_id, match.watch, placed, now)
+            if alert:
+                self._queue_alerts(db, hit_id, match.watch, placed, now)
         return added
 
     def _queue_alerts(
@@ -150,41 +188,96 @@ class HitsMixin(StoreBase):
 
     # -- rescan -------------------------------------------------------------------------
 
-    def apply_rescan(
-        self, watches: list[str], results: list[tuple[int, tuple[Match, ...]]], now: datetime
-    ) -> dict[str, int]:
-        """Record what re-running ``watches`` over stored entries found, in one transaction.
+    def rescan_changes(
+        self,
+        watches: list[str],
+        results: list[tuple[int, tuple[Match, ...]]],
+        alert_after: datetime | None = None,
+    ) -> list[RescanChange]:
+        """What re-running ``watches`` over stored entries would change; reads, never
+        writes (``rescan --dry-run``, and ``apply_rescan`` inside its transaction).
 
-        New matches become new hits; a hit that no longer matches is kept, marked
-        ``still_matches = 0``, never deleted; one that matches again is marked back. A
-        flagged miss (``origin = 'flagged'``) stays a hit whatever the watch says.
+        A flagged miss (``origin = 'flagged'``) stays a hit whatever the watch says. With
+        ``alert_after``, a new hit of an entry known since before then gets no alert."""
+        conn = self.conn  # in ``apply_rescan``, inside its write transaction
+        changes: list[RescanChange] = []
+        for entry_id, matches in results:
+            matched = {m.watch: m for m in matches}
+            for watch in watches:
+                row = conn.execute(
+                    "SELECT id, still_matches, origin FROM hits WHERE watch = ? AND entry_id = ?",
+                    [watch, entry_id],
+                ).fetchone()
+                match = matched.get(watch)
+                if row is None:
+                    if match is not None:
+                        alert = alert_after is None or not self._older(conn, entry_id, alert_after)
+                        changes.append(RescanChange(watch, entry_id, "new", None, match, alert))
+                    continue
+                hit_id, still, origin = int(row[0]), bool(row[1]), row[2]
+                if match is None:
+                    if still and origin != "flagged":  # flagged: the reader's word stands
+                        unsent = conn.execute(
+                            "SELECT count(*) FROM alerts WHERE hit_id = ?"
+                            " AND state IN ('pending', 'sending')",
+                            [hit_id],
+                        ).fetchone()[0]
+                        changes.append(
+                            RescanChange(watch, entry_id, "unmatched", hit_id, unsent=unsent)
+                        )
+                    continue
+                change = "kept" if still else "rematched"
+                changes.append(RescanChange(watch, entry_id, change, hit_id, match))
+        return changes
+
+    @staticmethod
+    def _older(conn: sqlite3.Connection, entry_id: int, alert_after: datetime) -> bool:
+        """Whether an entry is known since before ``alert_after`` (``known_since``)."""
+        found = conn.execute(
+            "SELECT published, first_seen_at FROM entries WHERE id = ?", [entry_id]
+        ).fetchone()
+        since = known_since(from_iso(found[0]), from_iso(found[1])) if found else None
+        return since is not None and since < alert_after
+
+    def apply_rescan(
+        self,
+        watches: list[str],
+        results: list[tuple[int, tuple[Match, ...]]],
+        now: datetime,
+        alert_after: datetime | None = None,
+    ) -> dict[str, int]:
+        """Record what re-running ``watches`` over stored entries found, in one transaction
+        (``rescan_changes`` decides, within it).
+
+        New matches become new hits, with their alerts unless the entry is known since
+        before ``alert_after`` (``quiet`` counts those); a hit that no longer matches is
+        kept, marked ``still_matches = 0``, never deleted (its unsent alerts are dropped
+        at delivery); one that matches again is marked back.
         """
-        counts = {"new": 0, "unmatched": 0, "rematched": 0}
+        counts = {"new": 0, "quiet": 0, "unmatched": 0, "rematched": 0}
         with self.write() as db:
-            for entry_id, matches in results:
-                counts["new"] += self._insert_hits(db, entry_id, matches, now)
-                matched = {m.watch: m for m in matches}
-                for watch in watches:
-                    row = db.execute(
-                        "SELECT id, still_matches, origin FROM hits"
-                        " WHERE watch = ? AND entry_id = ?",
-                        [watch, entry_id],
-                    ).fetchone()
-                    if row is None:
-                        continue
-                    match = matched.get(watch)
-                    if match is None and row[2] == "flagged":
-                        continue  # the reader's word: a miss the watch still misses
-                    if match is None:
-                        if row[1]:
-                            db.execute("UPDATE hits SET still_matches = 0 WHERE id = ?", [row[0]])
-                            counts["unmatched"] += 1
-                        continue
-                    counts["rematched"] += not row[1]
+            for change in self.rescan_changes(watches, results, alert_after):
+                if change.change == "new" and change.match is not None:
+                    added = self._insert_hits(
+                        db, change.entry_id, (change.match,), now, alert=change.alert
+                    )
+                    counts["new"] += added
+                    if added and not change.alert:
+                        counts["quiet"] += 1
+                elif change.change == "unmatched":
+                    db.execute("UPDATE hits SET still_matches = 0 WHERE id = ?", [change.hit_id])
+                    counts["unmatched"] += 1
+                elif change.match is not None:  # kept or rematched: the judgement refreshed
+                    counts["rematched"] += change.change == "rematched"
                     db.execute(
                         "UPDATE hits SET still_matches = 1, score = ?, matched = ?, terms = ?,"
                         " met = ? WHERE id = ?",
-                        [match.score, *_match_json(match), match.met, row[0]],
+                        [
+                            change.match.score,
+                            *_match_json(change.match),
+                            change.match.met,
+                            change.hit_id,
+                        ],
                     )
         return counts
 

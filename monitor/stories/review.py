@@ -1,8 +1,8 @@
 """Reading stories and figures for the CLI, the review page and exports.
 
-Every query is served by an index: stories by ``(watch, last_seen)`` or ``last_seen``,
-a story's hits by ``hits.story_id``, figures by ``(story_id, reported_at)``, ``kind``,
-``source`` or ``reported_at``.
+Every query is served by an index: stories by ``(watch, last_seen)``, ``(status,
+last_seen)`` or ``last_seen``, a story's hits by ``hits.story_id``, figures by
+``(story_id, reported_at)``, ``kind``, ``source`` or ``reported_at``.
 """
 
 from __future__ import annotations
@@ -51,16 +51,30 @@ def _story_row(store: Store, row: dict[str, Any], figures: bool = True) -> dict[
     return story
 
 
+def _story_where(
+    watch: str | None, status: str | None, since: datetime | None
+) -> tuple[str, list[Any]]:
+    sql, params = "last_seen >= ?", [iso(since) or ""]
+    for column, value in (("watch", watch), ("status", status)):
+        if value is not None:
+            sql += f" AND {column} = ?"
+            params.append(value)
+    return sql, params
+
+
 def find_stories(
-    store: Store, *, watch: str | None = None, since: datetime | None = None, limit: int = 50
+    store: Store,
+    *,
+    watch: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Stories by newest activity, each with its hit ids and figures."""
-    sql = f"SELECT {STORY_COLUMNS} FROM stories WHERE last_seen >= ?"
-    params: list[Any] = [iso(since) or ""]
-    if watch is not None:
-        sql += " AND watch = ?"
-        params.append(watch)
-    rows = store.db.query(sql + " ORDER BY last_seen DESC LIMIT ?", [*params, limit])
+    where, params = _story_where(watch, status, since)
+    sql = f"SELECT {STORY_COLUMNS} FROM stories WHERE {where} ORDER BY last_seen DESC"
+    rows = store.db.query(sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
     return [_story_row(store, row) for row in rows]
 
 
@@ -83,7 +97,9 @@ def get_story(store: Store, story_id: int) -> dict[str, Any] | None:
     return story
 
 
-def find_figures(store: Store, filters: FigureFilter, limit: int = 200) -> list[dict[str, Any]]:
+def find_figures(
+    store: Store, filters: FigureFilter, limit: int = 200, offset: int = 0
+) -> list[dict[str, Any]]:
     """Figures, newest report first."""
     clauses: list[str] = []
     params: list[Any] = []
@@ -100,8 +116,8 @@ def find_figures(store: Store, filters: FigureFilter, limit: int = 200) -> list[
         clauses.append("figures.reported_at >= ?")
         params.append(iso(filters.since))
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-    sql = FIGURE_SELECT + where + " ORDER BY figures.reported_at DESC, figures.id DESC LIMIT ?"
-    return list(store.db.query(sql, [*params, limit]))
+    order = " ORDER BY figures.reported_at DESC, figures.id DESC LIMIT ? OFFSET ?"
+    return list(store.db.query(FIGURE_SELECT + where + order, [*params, limit, offset]))
 
 
 def figures_by_hit(store: Store, hit_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -116,14 +132,50 @@ def figures_by_hit(store: Store, hit_ids: list[int]) -> dict[int, list[dict[str,
 
 
 def mark_story(store: Store, story_id: int, status: str, now: datetime) -> int:
-    """Triage a whole story: the story and every one of its hits get ``status``.
-    Returns the number of hits marked; -1 when there is no such story."""
+    """Triage a whole story: the story and every one of its hits get ``status`` (back
+    to ``new``, untriaged: no ``marked_at``). Returns the number of hits marked; -1 when
+    there is no such story."""
     with store.write() as db:
         cursor = db.execute("UPDATE stories SET status = ? WHERE id = ?", [status, story_id])
         if not cursor.rowcount:
             return -1
         marked = db.execute(
             "UPDATE hits SET status = ?, marked_at = ? WHERE story_id = ?",
-            [status, iso(now), story_id],
+            [status, None if status == "new" else iso(now), story_id],
         )
     return int(marked.rowcount)
+
+
+def mark_stories_seen(
+    store: Store,
+    now: datetime,
+    *,
+    ids: list[int] | None = None,
+    watch: str | None = None,
+    status: str | None = None,
+) -> int:
+    """Mark new stories seen in bulk, with their new hits: those of ``ids`` (a page of
+    the list), or every one of ``watch`` and ``status`` (the list's filters). As with
+    hits, only ``new`` ones change: a story or hit the reader marked keeps its mark.
+    Returns how many stories were marked."""
+    if ids is not None:
+        chosen, params = "SELECT value FROM json_each(?)", [json.dumps(ids)]
+    else:
+        where, params = _story_where(watch, status, None)
+        chosen = f"SELECT id FROM stories WHERE {where}"
+    with store.write() as db:
+        marked = [
+            row[0]
+            for row in db.execute(
+                # "+status": by the ids chosen, not by every new story (index of status)
+                f"UPDATE stories SET status = 'seen' WHERE +status = 'new' AND id IN ({chosen})"
+                " RETURNING id",
+                params,
+            ).fetchall()
+        ]
+        db.execute(
+            "UPDATE hits SET status = 'seen', marked_at = ? WHERE +status = 'new'"
+            " AND story_id IN (SELECT value FROM json_each(?))",
+            [iso(now), json.dumps(marked)],
+        )
+    return len(marked)
