@@ -190,7 +190,8 @@ def _local(when: datetime | None, tz: ZoneInfo) -> str:
 def _base(sender: str, recipients: tuple[str, ...], subject: str, now: datetime) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = ", ".join(recipients)
+    # No recipients (alerts into the Maildir): the RFC 5322 group for "nobody named"
+    msg["To"] = ", ".join(recipients) or "undisclosed-recipients:;"
     msg["Subject"] = one_line(subject, 250)
     msg["Date"] = format_datetime(now)
     msg["Auto-Submitted"] = "auto-generated"

@@ -63,6 +63,13 @@ def parts(msg: EmailMessage) -> tuple[str, str]:
     return text.get_content(), html.get_content()
 
 
+def test_an_alert_for_nobody_named_says_so_in_its_to_header() -> None:
+    # Alerts into the Maildir need no recipients; To: is then the empty group, not blank.
+    msg = immediate(item(recipients=()), **OPTIONS)
+    parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert str(parsed["To"]) == "undisclosed-recipients:;"
+
+
 def test_an_immediate_alert_has_both_parts_and_the_standard_headers() -> None:
     msg = immediate(item(), **OPTIONS)
     assert (
