@@ -35,7 +35,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from monitor.parse import RawEntry
 from monitor.records import Entry
-from monitor.terms import INVISIBLE
+from monitor.terms import visible
 
 # Query parameters that only say where a click came from; removed from links.
 TRACKING_PARAMS = frozenset(
@@ -65,7 +65,7 @@ def plain_text(value: str, *, is_html: bool) -> str:
         value = tree.text(separator=" ") if tree.body is not None else value
     if "&" in value and _ENTITY.search(value):
         value = html.unescape(value)  # double-escaped titles are common in real feeds
-    value = unicodedata.normalize("NFC", value.translate(INVISIBLE))
+    value = unicodedata.normalize("NFC", visible(value))
     return _SPACES.sub(" ", value).strip()
 
 

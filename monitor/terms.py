@@ -31,6 +31,8 @@ from collections.abc import Iterable
 # Soft hyphen and zero-width characters: invisible, and they split words. Dropped.
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPELL_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_HAS_INVISIBLE = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")
+_HAS_UMLAUT = re.compile("[äöüß]")  # after casefold: ß is "ss" already, Ä is ä
 _NON_WORD = re.compile(r"[\W_]+")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # A sentence ends at . ! ? followed by space, but not after one letter ("N. Korea",
@@ -89,9 +91,17 @@ PARTICLES = (
 )
 
 
+def visible(text: str) -> str:
+    """``text`` without its ``INVISIBLE`` characters. str.translate looks each character
+    up in a dict, so it runs only on a text that holds one (few do)."""
+    return text.translate(INVISIBLE) if _HAS_INVISIBLE.search(text) else text
+
+
 def fold(text: str) -> str:
     """The matching form of a text: see the module docstring."""
-    text = unicodedata.normalize("NFKC", text.translate(INVISIBLE)).casefold().translate(_SPELL_OUT)
+    text = unicodedata.normalize("NFKC", visible(text)).casefold()
+    if _HAS_UMLAUT.search(text):
+        text = text.translate(_SPELL_OUT)
     return _NON_WORD.sub(" ", text).strip()
 
 

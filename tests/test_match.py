@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from monitor.match import Matcher
 from monitor.records import Entry
@@ -272,3 +274,21 @@ def test_a_hit_says_where_its_about_groups_met() -> None:
     assert matcher.matches(later)[0].met == "nk, troops met in sentence 2 of the summary"
     other = Entry("k", None, "Russland", "Nordkorea. Mehr. Soldaten.", None, None)
     assert matcher.matches(other)[0].met is None  # the title() alternative made it a hit
+
+
+def _fold_by_the_book(text: str) -> str:
+    """``terms.fold`` as its docstring defines it, every step on every text."""
+    import unicodedata
+
+    from monitor.terms import _NON_WORD, _SPELL_OUT, INVISIBLE
+
+    text = unicodedata.normalize("NFKC", text.translate(INVISIBLE)).casefold()
+    return _NON_WORD.sub(" ", text.translate(_SPELL_OUT)).strip()
+
+
+@given(
+    st.text(alphabet=st.sampled_from("aäÄöÖüÜßẞ\u00ad\u200b\u2060\ufeffﬁＡ한 .-") | st.characters())
+)
+@example("Pjöngjang\u00adTruppen ẞ STRASSE Ä")
+def test_fold_skips_only_the_steps_that_change_nothing(text: str) -> None:
+    assert fold(text) == _fold_by_the_book(text)
