@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import ahocorasick
 
 from monitor.records import Entry, Match, NearMiss, TermHit
-from monitor.rule import Place, Rule, about_groups, compile_rule, conjuncts, meeting
+from monitor.rule import Place, Rule, about_groups, compile_rule, conjuncts, meets
 from monitor.terms import SENTENCE_MARK, fold_text, is_regex, term_patterns, term_regex
 from monitor.watch import EXCLUDE, WatchSpec  # EXCLUDE: the pseudo-group of exclusion terms
 
@@ -55,6 +55,7 @@ class _Places(Mapping[str, Sequence[Place]]):
         self._padded = padded
         self._positions: dict[str, _Positions] = {}
         self._done: dict[str, list[Place]] = {}
+        self.meetings: dict[tuple[str, ...], str | None] = {}  # rule.meets
 
     def __getitem__(self, group: str) -> list[Place]:
         done = self._done.get(group)
@@ -162,7 +163,7 @@ class CompiledWatch:
         met = None
         if self._about:
             for listed in self._about:
-                where = meeting(places, listed)
+                where = meets(places, listed)
                 if where is not None:
                     met = f"{', '.join(listed)} met in {where}"
                     break
@@ -186,9 +187,9 @@ class CompiledWatch:
             apart = [
                 listed
                 for listed in self._about
-                if all(g in places for g in listed) and meeting(places, listed) is None
+                if all(g in places for g in listed) and meets(places, listed) is None
             ]
-            met = any(meeting(places, listed) is not None for listed in self._about)
+            met = any(meets(places, listed) is not None for listed in self._about)
             if apart and not met:
                 why = f"{', '.join(apart[0])} do not meet in the headline, the lead or a sentence"
             else:

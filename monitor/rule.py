@@ -121,7 +121,7 @@ def _call(name: str, node: ast.Call, names: dict[str, str]) -> Rule:
     usage = "near(a, b, words), sentence(a, b), title(a), lead(a) or about(a, b, ...)"
     if name in VARIADIC and not node.keywords and len(node.args) >= 2:
         groups = [_group(arg, names) for arg in node.args]
-        return lambda found: meeting(found, groups) is not None
+        return lambda found: meets(found, groups) is not None
     if name not in FUNCTIONS or node.keywords or len(node.args) != FUNCTIONS[name]:
         raise RuleError(f"{_shown(node)}: expected {usage}")
     if name == "title":
@@ -163,6 +163,18 @@ def meeting(found: Found, groups: Sequence[str]) -> str | None:
         if all(_in(found.get(g, ()), field, number) for g in groups):
             return f"sentence {number + 1} of the {field}"
     return None
+
+
+def meets(found: Found, groups: Sequence[str]) -> str | None:
+    """``meeting``, worked out once per entry when ``found`` keeps a ``meetings`` cache
+    (``match._Places`` does): a rule and the hit's explanation ask the same question."""
+    cache: dict[tuple[str, ...], str | None] | None = getattr(found, "meetings", None)
+    if cache is None:
+        return meeting(found, groups)
+    key = tuple(groups)
+    if key not in cache:
+        cache[key] = meeting(found, groups)
+    return cache[key]
 
 
 def _in(places: Sequence[Place], field: str, sentence: int) -> bool:
