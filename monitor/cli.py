@@ -247,7 +247,12 @@ def pick_feeds(config: Config, names: tuple[str, ...]) -> list[FeedConfig]:
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per feed.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="A JSON array, one object per feed, with its next planned poll and why.",
+)
 @click.pass_context
 def feeds(ctx: click.Context, as_json: bool) -> None:
     """Each feed's health: last success, last error, failures in a row, entries, hits.
@@ -263,8 +268,10 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
     store = open_store(config)
     store.sync_feeds(list(config.feeds))
     rows = store.feeds_health()
+    plans = store.planned_polls()
     store.close()
-    click.echo(render.feeds_json(rows) if as_json else render.feeds_table(rows, config.timezone))
+    text = render.feeds_json(rows, plans) if as_json else render.feeds_table(rows, config.timezone)
+    click.echo(text)
 
 
 @cli.command()

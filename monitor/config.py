@@ -359,6 +359,9 @@ def _feeds(
                 outlet_from_config=bool(got.get("outlet")),
                 language=got.get("language"),
                 enabled=got.get("enabled", True) is not False,
+                adaptive=got.get("adaptive"),
+                min_interval=got.get("min_interval"),
+                max_interval=got.get("max_interval"),
             )
         )
     if inheriting_too_often:

@@ -276,6 +276,7 @@ class Fetcher:
                 return FetchResult(
                     "not_modified",
                     http_status=304,
+                    headers={k.lower(): v for k, v in response.headers.items()},  # max-age
                     etag=response.headers.get("ETag", state.etag),
                     last_modified=response.headers.get("Last-Modified", state.last_modified),
                     final_url=str(response.url),

@@ -34,22 +34,36 @@ class Change:
     url: str
 
 
+PRUNED = "pruned_before"  # the state key: every unmatched entry older is gone
+
+
 def prune(store: Store, now: datetime, retention: timedelta) -> tuple[int, int]:
-    """Delete unmatched entries and fetch-log rows older than ``retention``."""
-    cutoff = iso(now - retention)
+    """Delete unmatched entries and fetch-log rows older than ``retention``.
+
+    Entries are looked at from where the last round stopped (the ``pruned_before``
+    state) up to the cutoff: what is older is gone already or has a hit, and kept, so a
+    round reads what it deletes, not the growing number of old entries with hits."""
+    cutoff = iso(now - retention) or ""
+    since = store.get_state(PRUNED) or ""
     with store.write() as db:
-        db.execute(  # near misses go with their entries (a flagged one has a hit: kept)
-            "DELETE FROM near_misses WHERE entry_id IN (SELECT id FROM entries"
-            " WHERE first_seen_at < ?"
-            " AND NOT EXISTS (SELECT 1 FROM hits WHERE hits.entry_id = entries.id))",
-            [cutoff],
+        chosen = (
+            "SELECT id FROM entries WHERE first_seen_at >= ? AND first_seen_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM hits WHERE hits.entry_id = entries.id)"
         )
+        # near misses go with their entries (a flagged one has a hit: kept)
+        db.execute(f"DELETE FROM near_misses WHERE entry_id IN ({chosen})", [since, cutoff])
         entries = db.execute(
-            "DELETE FROM entries WHERE first_seen_at < ?"
+            "DELETE FROM entries WHERE first_seen_at >= ? AND first_seen_at < ?"
             " AND NOT EXISTS (SELECT 1 FROM hits WHERE hits.entry_id = entries.id)",
-            [cutoff],
+            [since, cutoff],
         ).rowcount
         fetches = db.execute("DELETE FROM fetch_log WHERE at < ?", [cutoff]).rowcount
+        if cutoff > since:
+            db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [PRUNED, cutoff],
+            )
     if entries or fetches:
         log.info(
             "pruned entries=%d fetch_log=%d",
@@ -188,7 +202,11 @@ def _failing_since(store: Store, feed_id: int, last_success: str | None) -> date
 
 def _last_entry(store: Store, feed_id: int) -> datetime | None:
     row = store.conn.execute(
-        "SELECT max(first_seen_at) FROM entries WHERE feed_id = ?", [feed_id]
+        # By (feed_id, first_seen_at): a max() over first_seen_at alone walks that index
+        # back to the feed's last entry, through every other feed's newer ones.
+        "SELECT first_seen_at FROM entries INDEXED BY idx_entries_feed_id_first_seen_at"
+        " WHERE feed_id = ? ORDER BY first_seen_at DESC LIMIT 1",
+        [feed_id],
     ).fetchone()
     return from_iso(row[0]) if row and row[0] else None
 
@@ -198,7 +216,8 @@ def _gaps(store: Store, feed_id: int) -> list[float]:
     times = [
         from_iso(row[0])
         for row in store.conn.execute(
-            "SELECT DISTINCT first_seen_at FROM entries WHERE feed_id = ?"
+            "SELECT DISTINCT first_seen_at FROM entries"
+            " INDEXED BY idx_entries_feed_id_first_seen_at WHERE feed_id = ?"
             " ORDER BY first_seen_at DESC LIMIT ?",
             [feed_id, GAP_HISTORY],
         )

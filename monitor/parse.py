@@ -71,6 +71,7 @@ class RawFeed:
     entries: tuple[RawEntry, ...]
     warnings: tuple[str, ...] = ()
     link: str | None = None  # the site the feed belongs to (RSS <link>, Atom alternate)
+    ttl: str | None = None  # RSS <ttl>: minutes a reader may wait, as written (``rhythm``)
 
 
 def parse_feed(
@@ -125,7 +126,13 @@ def _parse_xml(body: bytes, headers: dict[str, str], base_url: str | None) -> Ra
     language = language_code(feed.get("language"))
     found = parsed.get("entries", [])
     entries = tuple(_raw_entry(e, language) for e in found)
-    read = RawFeed(feed.get("title"), language, entries, link=_text(feed.get("link")))
+    read = RawFeed(
+        feed.get("title"),
+        language,
+        entries,
+        link=_text(feed.get("link")),
+        ttl=_text(feed.get("ttl")),
+    )
     if not parsed.get("bozo"):
         return _warned(read, warnings)
     problem = parsed.get("bozo_exception")

@@ -1,11 +1,15 @@
 """Compose the stages into one poll of one feed, and a pass over many.
 
     feed | store.feed_state | fetch | worker(parse, normalize, match)
-         | decide.next_attempt | store.record_poll (hits pending)
+         | rhythm.plan (feed_history, the server's limits) | store.record_poll (hits pending)
     end of the pass | store.place_pending (stories, alerts) | on_new_hits
 
 Fetches overlap (``fetch.concurrency`` in flight), parsing runs in worker processes on
-every core, and each feed's results are written in one transaction. A failing feed is
+every core, and each feed's results are written in one transaction. Fetching is much
+faster than parsing, so a poll takes a place in the ``BodyBudget`` before its fetch
+and gives it back once its body is parsed (a 304 or a failed fetch, once its request
+is answered): at most ``fetch.concurrency`` + ``BODIES_PER_WORKER`` x ``parse.workers``
+bodies are ever held in this process, however many feeds a pass has. A failing feed is
 a value (``FeedOutcome(status="error")``), recorded on the feed; it never stops a pass.
 New hits are placed in their stories once the pass's other polls are done (or after
 ``SETTLE_AFTER``), all together in order of publication, so the stories of a pass do
@@ -20,26 +24,30 @@ the last poll that holds them has written.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor import decide
+from monitor import decide, rhythm
 from monitor.config import Config
 from monitor.errors import ParseError, StoreError
 from monitor.fetch import Fetcher, FetchSettings
-from monitor.records import FeedConfig, FeedOutcome, ParsedFeed
-from monitor.store import Store
+from monitor.records import FeedConfig, FeedOutcome, FetchResult, ParsedFeed
+from monitor.store import Store, iso
 from monitor.worker import ParserPool
 
 log = logging.getLogger(__name__)
 # A hit waits at most this long (seconds) for the other polls of its pass before it is
 # placed in its story; a pass's hits are placed together, in order of publication.
 SETTLE_AFTER = 30.0
+# Bodies fetched ahead for each parser process, on top of the fetches in flight.
+BODIES_PER_WORKER = 4
 
 Clock = Callable[[], datetime]
 
@@ -60,6 +68,45 @@ def fetch_settings(config: Config) -> FetchSettings:
     )
 
 
+class BodyBudget:
+    """Places for polls between the start of their fetch and the end of their parse.
+
+    Without it a pass of 20,000 feeds fetches every body long before a worker is free
+    to parse it, and holds them all (37 MB per 1,000 feeds of the bench's farm). A poll
+    waits for a place before it fetches and keeps it while its body waits for a worker
+    and is parsed; a 304 or a failed fetch gives it back as soon as its request is
+    answered. Every way out of a poll gives the place back (a fetch and a parse each
+    have their deadline), so a slow or failing feed holds one place for at most
+    ``fetch.timeout`` + ``parse.timeout`` and cannot stall the others; a body of any
+    size takes one place."""
+
+    def __init__(self, places: int) -> None:
+        self.places = places
+        self._free = asyncio.Semaphore(places)
+        self.waiting = 0  # bodies fetched and not yet parsed
+        self.waiting_peak = 0  # the most there have been at once
+
+    @asynccontextmanager
+    async def place(self) -> AsyncIterator[BodyBudget]:
+        async with self._free:
+            yield self
+
+    @asynccontextmanager
+    async def holding(self) -> AsyncIterator[None]:
+        """Around the parse of a fetched body (inside ``place``): counts it as waiting."""
+        self.waiting += 1
+        self.waiting_peak = max(self.waiting_peak, self.waiting)
+        try:
+            yield
+        finally:
+            self.waiting -= 1
+
+
+def body_budget(config: Config, parsers: ParserPool) -> BodyBudget:
+    """Enough places for every fetch in flight, and a few bodies ahead of each worker."""
+    return BodyBudget(config["fetch.concurrency"] + BODIES_PER_WORKER * parsers.workers)
+
+
 @dataclass(frozen=True)
 class InForce:
     """The parts one poll uses from its start to its write, whatever a reload does meanwhile."""
@@ -68,6 +115,7 @@ class InForce:
     store: Store
     fetcher: Fetcher
     parsers: ParserPool
+    budget: BodyBudget
 
 
 Part = Store | Fetcher | ParserPool
@@ -82,6 +130,7 @@ class Poller:
         self.clock = clock
         self.fetcher = Fetcher(fetch_settings(config))
         self.parsers: ParserPool | None = None
+        self.budget = BodyBudget(1)  # sized by __aenter__, from the fetcher and the pool
         self.in_flight: set[asyncio.Task[Any]] = set()  # polls and alert rounds
         self.on_new_hits: Callable[[], None] | None = None  # the daemon: deliver soon
         self.on_outcome: Callable[[FeedOutcome], None] | None = None  # the daemon: metrics
@@ -91,6 +140,7 @@ class Poller:
         self._retired: list[Part] = []  # replaced by a reload, closed once no poll holds them
         self._closing: set[asyncio.Task[None]] = set()
         self._new_interval: set[str] = set()  # feeds whose interval a reload changed
+        self.rhythm = rhythm.Budget()  # every feed's rates: the requests a day to share
         # When the oldest hit not yet placed in its story (or announced) was stored; the
         # first poll also places what an earlier run left pending.
         self._pending_since: float | None = time.monotonic()
@@ -99,8 +149,14 @@ class Poller:
         self.store.sync_feeds(list(self.config.feeds))
         self.store_failing = self.store.write_failure() is not None  # left by an earlier run
         self.parsers = _parser_pool(self.config)
+        self.budget = body_budget(self.config, self.parsers)
         await self.fetcher.__aenter__()
         return self
+
+    @property
+    def waiting_peak(self) -> int:
+        """The most bodies that have waited for (or been in) a parser at once."""
+        return self.budget.waiting_peak
 
     async def __aexit__(self, *exc: object) -> None:
         self._settle(self.store, force=True)
@@ -137,6 +193,10 @@ class Poller:
             f.name for f in config.feeds if before.get(f.name, f.interval) != f.interval
         }
         self.config, self.store, self.fetcher, self.parsers = config, store, fetcher, parsers
+        if new_fetcher or new_parsers:  # polls running keep the old budget to their end
+            budget = body_budget(config, parsers)
+            budget.waiting_peak = self.budget.waiting_peak
+            self.budget = budget
         self._retired += replaced
         self._release()
 
@@ -144,7 +204,7 @@ class Poller:
         """Close each replaced part that neither a running poll nor the next one holds."""
         held = list(self._polls.values())
         if not exiting and self.parsers is not None:
-            held.append(InForce(self.config, self.store, self.fetcher, self.parsers))
+            held.append(InForce(self.config, self.store, self.fetcher, self.parsers, self.budget))
         still: list[Part] = []
         for part in self._retired:
             if any(part is q for p in held for q in (p.store, p.fetcher, p.parsers)):
@@ -161,7 +221,7 @@ class Poller:
     async def poll_feed(self, feed: FeedConfig) -> FeedOutcome:
         """Fetch, parse, match and store one feed. Never raises for a feed's own failure."""
         assert self.parsers is not None, "use Poller as an async context manager"
-        parts = InForce(self.config, self.store, self.fetcher, self.parsers)
+        parts = InForce(self.config, self.store, self.fetcher, self.parsers, self.budget)
         token = object()
         self._polls[token] = parts
         task = asyncio.current_task()
@@ -198,21 +258,21 @@ class Poller:
     async def _poll(self, feed: FeedConfig, parts: InForce) -> FeedOutcome:
         store = parts.store
         state = store.feed_state(feed.name)
-        fetched = await parts.fetcher.fetch(feed, state)
         parsed: ParsedFeed | None = None
-        error = fetched.error
-        if fetched.status == "ok":
-            try:
-                parsed = await parts.parsers.process(
-                    fetched.body, fetched.headers, feed.language, fetched.final_url
-                )
-            except ParseError as exc:
-                error = str(exc)
+        async with parts.budget.place() as budget:
+            fetched = await parts.fetcher.fetch(feed, state)
+            error = fetched.error
+            if fetched.status == "ok":
+                try:
+                    async with budget.holding():
+                        parsed = await parts.parsers.process(
+                            fetched.body, fetched.headers, feed.language, fetched.final_url
+                        )
+                except ParseError as exc:
+                    error = str(exc)
         now = self.clock()
         failures = 0 if error is None else state.failures + 1
-        next_at = decide.next_attempt(
-            failures, feed.interval, parts.config["schedule.max_backoff"], now, fetched.retry_after
-        )
+        next_at = self._plan(feed, parts, fetched, parsed, failures, now)
         try:
             recorded = store.record_poll(
                 feed,
@@ -245,6 +305,40 @@ class Poller:
         if recorded.new_hits and self._pending_since is None:
             self._pending_since = time.monotonic()
         return outcome
+
+    def _plan(
+        self,
+        feed: FeedConfig,
+        parts: InForce,
+        fetched: FetchResult,
+        parsed: ParsedFeed | None,
+        failures: int,
+        now: datetime,
+    ) -> datetime:
+        """The next attempt by the feed's rhythm (``rhythm.plan``), noted with its reason
+        for `monitor feeds` (a note that cannot be written is left out: the plan stands)."""
+        config = parts.config
+        limits = feed_bounds(config, feed)
+        seen = rhythm.NO_COUNTS
+        if limits.adaptive:
+            rows, first = parts.store.feed_history(feed.name, now - rhythm.HISTORY)
+            seen = rhythm.counts(rhythm.history(rows, first, now), now)
+        self.rhythm.note(feed.name, seen, limits)
+        planned = rhythm.plan(
+            limits=limits,
+            seen=seen,
+            reference=self.rhythm.reference(now),
+            server=rhythm.limits_from(
+                fetched.headers, parsed.ttl if parsed else None, fetched.retry_after
+            ),
+            now=now,
+            failures=failures,
+            max_backoff=config["schedule.max_backoff"],
+        )
+        note = json.dumps({"at": iso(planned.at), "reason": planned.reason})
+        with suppress(StoreError):
+            parts.store.set_state(PLAN_KEY + feed.name, note)
+        return planned.at
 
     def _store_failed(
         self, feed: FeedConfig, store: Store, exc: StoreError, elapsed: float, now: datetime
@@ -279,14 +373,38 @@ class Poller:
     async def poll_all(
         self, feeds: list[FeedConfig], progress: Callable[[FeedOutcome], None] | None = None
     ) -> list[FeedOutcome]:
-        """One pass over ``feeds``, all started at once; concurrency is bounded by fetch."""
+        """One pass over ``feeds``, in their order, as many polls at once as the body
+        budget has places (fetch concurrency and bodies ahead of the parsers); outcomes
+        in the order they finish. A pass of any size holds that many polls, not one per
+        feed. The polls of a pass overlap, so the hits they defer are placed at its end."""
         outcomes: list[FeedOutcome] = []
-        for next_done in asyncio.as_completed([self.poll_feed(f) for f in feeds]):
-            outcome = await next_done
-            outcomes.append(outcome)
-            if progress is not None:
-                progress(outcome)
+        queue = iter(feeds)
+
+        async def lane() -> None:
+            for feed in queue:
+                outcome = await self.poll_feed(feed)
+                outcomes.append(outcome)
+                if progress is not None:
+                    progress(outcome)
+
+        async with asyncio.TaskGroup() as lanes:
+            for _ in range(min(len(feeds), self.budget.places)):
+                lanes.create_task(lane())
         return outcomes
+
+
+#: The state key of a feed's planned next poll and its reason (``Poller._plan``).
+PLAN_KEY = "plan:"
+
+
+def feed_bounds(config: Config, feed: FeedConfig) -> rhythm.Bounds:
+    """The feed's rhythm settings, its own or the ``schedule.*`` defaults."""
+    return rhythm.bounds(
+        feed.interval,
+        adaptive=config["schedule.adaptive"] if feed.adaptive is None else feed.adaptive,
+        min_interval=feed.min_interval or config["schedule.min_interval"],
+        max_interval=feed.max_interval or config["schedule.max_interval"],
+    )
 
 
 def log_outcome(outcome: FeedOutcome, failures: int) -> None:

@@ -27,6 +27,10 @@ class FeedConfig:
     # False when ``outlet`` is only the host: the feed's entries are then stored under
     # the publisher its title names, chosen at its first successful poll (``store``).
     outlet_from_config: bool = True
+    # The feed's own rhythm settings; None: the ``schedule.*`` default (``rhythm.bounds``).
+    adaptive: bool | None = None
+    min_interval: timedelta | None = None
+    max_interval: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,7 @@ class ParsedFeed:
     title: str | None = None
     outlet: str | None = None  # the publisher the feed's title names (normalize.publisher)
     near: tuple[tuple[NearMiss, ...], ...] = ()  # per entry, in order; empty: none kept
+    ttl: str | None = None  # RSS <ttl>, minutes as the feed wrote it (``rhythm`` reads it)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ FEED_FIELDS = (
     "last_error",
     "failures",
     "next_attempt_at",
+    "next_attempt_reason",
     "entries",
     "hits",
     "url",
@@ -225,10 +226,14 @@ def misses_table(
     return table(cells, headers + (["hit"] if flagged else []), width, share)
 
 
-def feeds_json(rows: list[dict[str, Any]]) -> str:
-    return json.dumps(
-        [{k: r.get(k) for k in FEED_FIELDS} for r in rows], ensure_ascii=False, indent=2
-    )
+def feeds_json(rows: list[dict[str, Any]], plans: dict[str, dict[str, str]] | None = None) -> str:
+    """``plans``: each feed's planned next poll and why (``store.planned_polls``)."""
+    plans = plans or {}
+    out = []
+    for row in rows:
+        reason = plans.get(row["name"], {}).get("reason")
+        out.append({k: reason if k == "next_attempt_reason" else row.get(k) for k in FEED_FIELDS})
+    return json.dumps(out, ensure_ascii=False, indent=2)
 
 
 def feed_status(row: dict[str, Any]) -> str:

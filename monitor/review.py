@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.message import Related
-from monitor.store import HIT_SELECT, Store, from_iso, hit_row, iso
+from monitor.store import COUNT_LIMIT, HIT_SELECT, Store, from_iso, hit_row, iso
 from monitor.terms import same_story
 
 STATUSES = ("new", "relevant", "irrelevant", "seen")
@@ -51,27 +51,34 @@ class HitFilter:
     found_since: datetime | None = None  # found by monitor at or after
     search: str | None = None
 
-    def where(self) -> tuple[str, list[Any]]:
+    def where(self, *, ordered: bool = True) -> tuple[str, list[Any]]:
+        """The filters as SQL over ``HIT_SELECT``'s tables; each equality and the time
+        range read the hit's own columns (``m013_query_indexes``), so an index on hits
+        serves the list in its order (``ordered``; else, for a count, its range)."""
         clauses: list[str] = ["1 = 1"]
         params: list[Any] = []
         for column, value in (
             ("hits.watch", self.watch),
-            ("feeds.name", self.feed),
-            ("entries.language", self.language),
+            ("hits.feed_id", self.feed),
+            ("hits.language", self.language),
             ("hits.status", self.status),
         ):
             if value:
-                clauses.append(f"{column} = ?")
+                if column == "hits.feed_id":
+                    clauses.append("hits.feed_id = (SELECT id FROM feeds WHERE name = ?)")
+                else:
+                    clauses.append(f"{column} = ?")
                 params.append(value)
-        when = "COALESCE(entries.published, hits.created_at)"
         if self.since is not None:
-            clauses.append(f"{when} >= ?")
+            clauses.append("hits.sort_at >= ?")
             params.append(iso(self.since))
         if self.until is not None:
-            clauses.append(f"{when} < ?")
+            clauses.append("hits.sort_at < ?")
             params.append(iso(self.until))
         if self.found_since is not None:
-            clauses.append("hits.created_at >= ?")
+            # "+": walk the list's index in its order, filtering on when found, rather
+            # than read every hit found since then and sort them for one page.
+            clauses.append(("+" if ordered else "") + "hits.created_at >= ?")
             params.append(iso(self.found_since))
         for word in (self.search or "").split():
             if len(word) >= 3:
@@ -88,7 +95,8 @@ class HitFilter:
         return " AND ".join(clauses), params
 
 
-ORDER = " ORDER BY COALESCE(entries.published, hits.created_at) DESC, hits.id DESC"
+# ``sort_at`` is COALESCE(entries.published, hits.created_at), kept on the hit.
+ORDER = " ORDER BY hits.sort_at DESC, hits.id DESC"
 
 
 def find_hits(
@@ -102,12 +110,18 @@ def find_hits(
 
 
 def count_hits(store: Store, filters: HitFilter) -> int:
-    where, params = filters.where()
-    sql = (
-        "SELECT count(*) FROM hits JOIN entries ON entries.id = hits.entry_id"
-        " JOIN feeds ON feeds.id = entries.feed_id WHERE " + where
-    )
+    """How many hits ``filters`` match, up to ``COUNT_LIMIT + 1`` (then: more than the
+    limit, which ``count_text`` shows as "10,000+")."""
+    where, params = filters.where(ordered=False)
+    # Only a search reads the entries' text: without one, the count reads an index alone.
+    join = " JOIN entries ON entries.id = hits.entry_id" if filters.search else ""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM hits{join} WHERE {where} LIMIT {COUNT_LIMIT + 1})"
     return int(store.conn.execute(sql, params).fetchone()[0])
+
+
+def count_text(count: int) -> str:
+    """A bounded count as the page shows it: "1,234", or "10,000+" past the limit."""
+    return f"{COUNT_LIMIT:,}+" if count > COUNT_LIMIT else f"{count:,}"
 
 
 def mark(store: Store, hit_id: int, status: str | None, note: str | None, now: datetime) -> bool:
@@ -136,10 +150,9 @@ def mark_seen(
     if ids is not None:
         chosen, params = "SELECT value FROM json_each(?)", [json.dumps(ids)]
     else:
-        where, params = (filters or HitFilter()).where()
+        where, params = (filters or HitFilter()).where(ordered=False)
         chosen = (
-            "SELECT hits.id FROM hits JOIN entries ON entries.id = hits.entry_id"
-            " JOIN feeds ON feeds.id = entries.feed_id WHERE " + where
+            "SELECT hits.id FROM hits JOIN entries ON entries.id = hits.entry_id WHERE " + where
         )
     with store.write() as db:
         cursor = db.execute(
@@ -151,27 +164,40 @@ def mark_seen(
 
 
 def new_counts(store: Store) -> dict[str, int]:
-    """How many hits and stories are still new: the navigation's counts, on every page
-    (``idx_hits_status``, ``idx_stories_status_last_seen``: a count of the index)."""
-    hits = store.conn.execute("SELECT count(*) FROM hits WHERE status = 'new'").fetchone()[0]
-    stories = store.conn.execute("SELECT count(*) FROM stories WHERE status = 'new'").fetchone()
-    return {"hits": int(hits), "stories": int(stories[0])}
+    """How many hits and stories are still new: the navigation's counts, on every page,
+    as the triggers of ``m013_query_indexes`` keep them (``status_counts``): two rows
+    read, however many are new."""
+    rows = store.conn.execute(
+        "SELECT kind, n FROM status_counts WHERE (kind, status) IN"
+        " (VALUES ('hits', 'new'), ('stories', 'new'))"
+    ).fetchall()
+    found = {kind: int(n) for kind, n in rows}
+    return {"hits": found.get("hits", 0), "stories": found.get("stories", 0)}
 
 
 def facets(store: Store) -> dict[str, list[str]]:
-    """The values the filters offer: watches, feeds and languages that have hits."""
+    """The values the filters offer: watches, feeds and languages that have hits.
+
+    Each is a skip scan (the next value after the last one, from an index that starts
+    with the column), so it reads one index entry per value, not one per hit."""
 
     def distinct(column: str) -> list[str]:
         sql = (
-            f"SELECT DISTINCT {column} FROM hits JOIN entries ON entries.id = hits.entry_id"
-            f" JOIN feeds ON feeds.id = entries.feed_id WHERE {column} IS NOT NULL ORDER BY 1"
+            f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM hits UNION ALL"
+            f" SELECT (SELECT min({column}) FROM hits WHERE {column} > v.x) FROM v"
+            " WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL"
         )
         return [row[0] for row in store.conn.execute(sql)]
 
+    feeds = json.dumps(distinct("feed_id"))
+    names = store.conn.execute(
+        "SELECT name FROM feeds WHERE id IN (SELECT value FROM json_each(?)) ORDER BY name",
+        [feeds],
+    )
     return {
-        "watches": distinct("hits.watch"),
-        "feeds": distinct("feeds.name"),
-        "languages": distinct("entries.language"),
+        "watches": distinct("watch"),
+        "feeds": [row[0] for row in names],
+        "languages": distinct("language"),
     }
 
 
@@ -252,6 +278,7 @@ def feed_page(
     offset = (page - 1) * FETCHES_PAGE
     fetches = fetch_history(store, feed["id"], limit=FETCHES_PAGE + 1, offset=offset)
     filters = HitFilter(feed=feed["name"])
+    total = count_hits(store, filters)
     return {
         "fetches": fetches[:FETCHES_PAGE],
         "more_fetches": len(fetches) > FETCHES_PAGE,
@@ -259,7 +286,8 @@ def feed_page(
         "errors": fetch_history(store, feed["id"], errors=True, limit=FEED_ERRORS),
         "days": feed_days(store, feed["id"], days=FEED_DAYS, now=now, tz=tz),
         "hits": find_hits(store, filters, limit=FEED_HITS),
-        "hit_total": count_hits(store, filters),
+        "hit_total": total,
+        "hit_total_text": count_text(total),
     }
 
 
@@ -270,10 +298,9 @@ def timeline(
     column = {"language": "entries.language", "outlet": "entries.outlet"}[split]
     start = (now.astimezone(tz) - timedelta(days=days - 1)).date()
     sql = (
-        f"SELECT COALESCE(entries.published, hits.created_at) AS at, {column} AS label"
+        f"SELECT hits.sort_at AS at, {column} AS label"
         " FROM hits JOIN entries ON entries.id = hits.entry_id"
-        " WHERE COALESCE(entries.published, hits.created_at) >= ?"
-        + (" AND hits.watch = ?" if watch else "")
+        " WHERE hits.sort_at >= ?" + (" AND hits.watch = ?" if watch else "")
     )
     params: list[Any] = [iso(datetime(start.year, start.month, start.day, tzinfo=tz))]
     if watch:

@@ -3,7 +3,11 @@
 Each enabled feed gets an interval job (its own interval, plus ``schedule.jitter``),
 ``max_instances=1`` so a slow poll is never overlapped by the next, and ``coalesce``
 so runs missed while the machine slept collapse into one. A job whose feed is still
-backing off after failures returns at once (``decide.is_due``). SIGINT and SIGTERM set
+backing off after failures, or whose planned poll has not come, returns at once
+(``decide.is_due``). Every run ends by moving the job's next run to the feed's planned
+time (``PollJob``: the rhythm's ``next_attempt_at``, plus a little jitter), sooner or
+later than its interval; the interval trigger stays underneath as the fallback, so a
+feed whose plan cannot be read is still looked at every interval. SIGINT and SIGTERM set
 an event; the scheduler stops taking jobs and polls in flight finish their writes.
 A second job delivers due alerts every minute (``alert.deliver``).
 
@@ -26,6 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 from apscheduler.job import Job
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -146,13 +151,38 @@ async def run_daemon(config: Config, store: Store, stop: asyncio.Event | None = 
     log.info("stopped")
 
 
+class PollJob:
+    """A feed's job: poll it when due, then run again at its planned time."""
+
+    def __init__(self, scheduler: AsyncIOScheduler, poller: Poller) -> None:
+        self.scheduler = scheduler
+        self.poller = poller
+
+    async def run(self, feed: FeedConfig) -> None:
+        await self.poller.poll_due(feed)
+        try:
+            planned = self.poller.store.feed_state(feed.name).next_attempt_at
+        except StoreError:
+            return  # the interval trigger runs it again
+        if planned is None:
+            return
+        now = utcnow()
+        wait = max(0.0, (planned - now).total_seconds())
+        # Jitter after the planned time only (never before a server's limit), and small
+        # beside a short wait: a busy feed's two minutes stay about two minutes.
+        jitter = min(self.poller.config.seconds("schedule.jitter"), wait / 10)
+        at = now + timedelta(seconds=wait + random.uniform(0, jitter))
+        with suppress(JobLookupError):  # removed by a reload meanwhile
+            self.scheduler.modify_job(feed.name, next_run_time=at)
+
+
 def _schedule_feed(
     scheduler: AsyncIOScheduler, poller: Poller, feed: FeedConfig, first_in: float
 ) -> None:
     """The feed's job, first run in up to ``first_in`` seconds (spread, not all at once)."""
     jitter = poller.config.seconds("schedule.jitter")
     scheduler.add_job(
-        poller.poll_due,
+        PollJob(scheduler, poller).run,
         _trigger(poller.config, feed),
         args=[feed],
         id=feed.name,

@@ -360,3 +360,122 @@ def m012_review_indexes(db: Database) -> None:
         " ON fetch_log (feed_id, status, at)",
     ):
         db.execute(sql)  # one statement per execute: executescript would commit
+
+
+@MIGRATIONS()
+def m013_query_indexes(db: Database) -> None:
+    """What the hit list sorts and filters by, kept on the hit, so one index serves each
+    list, and counts kept per feed, so nothing a page or housekeeping asks reads a table.
+
+    ``hits.sort_at`` is when the hit's entry was published, else when it was found (the
+    list's order), and ``hits.feed_id`` and ``hits.language`` are its entry's: the
+    triggers fill them when a hit is inserted and follow its entry when that changes.
+    ``feeds.entry_count`` and ``feeds.hit_count`` are kept by triggers as entries and
+    hits come and go (``monitor feeds`` shows them), and ``status_counts`` the hits and
+    stories per triage status (the navigation's counts of new ones). Indexes: the list by
+    ``(sort_at)``, ``(watch, sort_at)``, ``(status, sort_at)``, ``(watch, status,
+    sort_at)``, ``(feed_id, sort_at)`` and ``(language, sort_at)``; a watch's hits found
+    about the same time (a story without stories) by ``(watch, created_at)``; old
+    fetch-log rows for prune by ``fetch_log (at)``; the near misses not flagged, newest
+    first (their list and its count) by a partial index of ``created_at``.
+    """
+    hits, feeds = _table(db, "hits"), _table(db, "feeds")
+    hits.add_column("sort_at", str)
+    hits.add_column("feed_id", int)
+    hits.add_column("language", str)
+    feeds.add_column("entry_count", int, not_null_default=0)
+    feeds.add_column("hit_count", int, not_null_default=0)
+    for sql in (
+        "UPDATE hits SET (sort_at, feed_id, language) = (SELECT coalesce(entries.published,"
+        " hits.created_at), entries.feed_id, entries.language FROM entries"
+        " WHERE entries.id = hits.entry_id)",
+        "CREATE INDEX idx_hits_sort_at ON hits (sort_at)",
+        "CREATE INDEX idx_hits_watch_sort_at ON hits (watch, sort_at)",
+        "CREATE INDEX idx_hits_status_sort_at ON hits (status, sort_at)",
+        "CREATE INDEX idx_hits_watch_status_sort_at ON hits (watch, status, sort_at)",
+        "CREATE INDEX idx_hits_feed_id_sort_at ON hits (feed_id, sort_at)",
+        "CREATE INDEX idx_hits_language_sort_at ON hits (language, sort_at)",
+        "CREATE INDEX idx_hits_watch_created_at ON hits (watch, created_at)",
+        "CREATE INDEX idx_fetch_log_at ON fetch_log (at)",
+        "CREATE INDEX idx_near_misses_unflagged_created_at ON near_misses (created_at)"
+        " WHERE flagged_at IS NULL",
+        "UPDATE feeds SET entry_count = (SELECT count(*) FROM entries"
+        " WHERE entries.feed_id = feeds.id), hit_count = (SELECT count(*) FROM hits"
+        " WHERE hits.feed_id = feeds.id)",
+        # One statement per execute: executescript would commit the migration's transaction.
+        """
+        CREATE TRIGGER hits_keep_entry AFTER INSERT ON hits
+        BEGIN
+            UPDATE hits SET (sort_at, feed_id, language) = (SELECT coalesce(entries.published,
+                new.created_at), entries.feed_id, entries.language FROM entries
+                WHERE entries.id = new.entry_id) WHERE id = new.id;
+            UPDATE feeds SET hit_count = hit_count + 1
+            WHERE id = (SELECT feed_id FROM entries WHERE entries.id = new.entry_id);
+        END
+        """,
+        """
+        CREATE TRIGGER hits_uncount AFTER DELETE ON hits
+        BEGIN
+            UPDATE feeds SET hit_count = hit_count - 1 WHERE id = old.feed_id;
+        END
+        """,
+        """
+        CREATE TRIGGER entries_count AFTER INSERT ON entries
+        BEGIN
+            UPDATE feeds SET entry_count = entry_count + 1 WHERE id = new.feed_id;
+        END
+        """,
+        """
+        CREATE TRIGGER entries_uncount AFTER DELETE ON entries
+        BEGIN
+            UPDATE feeds SET entry_count = entry_count - 1 WHERE id = old.feed_id;
+        END
+        """,
+        """
+        CREATE TRIGGER entries_hits_follow AFTER UPDATE OF published, language, feed_id
+        ON entries
+        WHEN old.published IS NOT new.published OR old.language IS NOT new.language
+            OR old.feed_id IS NOT new.feed_id
+        BEGIN
+            UPDATE hits SET sort_at = coalesce(new.published, created_at),
+                feed_id = new.feed_id, language = new.language WHERE entry_id = new.id;
+        END
+        """,
+        """
+        CREATE TRIGGER entries_move_feed AFTER UPDATE OF feed_id ON entries
+        WHEN old.feed_id IS NOT new.feed_id
+        BEGIN
+            UPDATE feeds SET entry_count = entry_count - 1,
+                hit_count = hit_count - (SELECT count(*) FROM hits WHERE entry_id = new.id)
+            WHERE id = old.feed_id;
+            UPDATE feeds SET entry_count = entry_count + 1,
+                hit_count = hit_count + (SELECT count(*) FROM hits WHERE entry_id = new.id)
+            WHERE id = new.feed_id;
+        END
+        """,
+    ):
+        db.execute(sql)
+    db.execute(
+        "CREATE TABLE status_counts (kind TEXT NOT NULL, status TEXT NOT NULL,"
+        " n INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (kind, status))"
+    )
+    for table in ("hits", "stories"):
+        db.execute(
+            "INSERT INTO status_counts (kind, status, n)"
+            f" SELECT '{table}', status, count(*) FROM {table} WHERE status IS NOT NULL"
+            " GROUP BY status"
+        )
+        add = (
+            f"INSERT INTO status_counts (kind, status, n) VALUES ('{table}', new.status, 1)"
+            " ON CONFLICT (kind, status) DO UPDATE SET n = n + 1"
+        )
+        take = f"UPDATE status_counts SET n = n - 1 WHERE kind = '{table}' AND status = old.status"
+        for trigger in (
+            f"CREATE TRIGGER {table}_status_add AFTER INSERT ON {table}"
+            f" WHEN new.status IS NOT NULL BEGIN {add}; END",
+            f"CREATE TRIGGER {table}_status_take AFTER DELETE ON {table}"
+            f" WHEN old.status IS NOT NULL BEGIN {take}; END",
+            f"CREATE TRIGGER {table}_status_move AFTER UPDATE OF status ON {table}"
+            f" WHEN old.status IS NOT new.status BEGIN {take}; {add}; END",
+        ):
+            db.execute(trigger)

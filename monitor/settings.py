@@ -120,6 +120,32 @@ SETTINGS: tuple[Setting, ...] = (
         "1h",
     ),
     Setting(
+        "schedule.adaptive",
+        "bool",
+        True,
+        "Poll each feed by its own rhythm: busy feeds and busy hours more often, quiet ones"
+        " less, within `min_interval` and `max_interval`, at no more requests a day than the"
+        " fixed intervals; off: every feed at its `interval`.",
+    ),
+    Setting(
+        "schedule.min_interval",
+        "duration",
+        "2m",
+        "Shortest wait between polls of a busy feed (a feed whose `interval` is shorter"
+        " keeps that).",
+        "1m",
+        "7d",
+    ),
+    Setting(
+        "schedule.max_interval",
+        "duration",
+        "2h",
+        "Longest wait between polls of a quiet feed, and the most a server's `ttl`,"
+        " `max-age` or `Expires` can delay the next poll (a longer `interval` keeps that).",
+        "1m",
+        "7d",
+    ),
+    Setting(
         "schedule.max_backoff",
         "duration",
         "6h",
@@ -272,6 +298,28 @@ FEED_SETTINGS: tuple[Setting, ...] = (
         "Poll interval; default `schedule.interval`.",
         *INTERVAL_RANGE,
         local_minimum=LOCAL_INTERVAL,
+    ),
+    Setting(
+        "adaptive",
+        "bool",
+        None,
+        "Poll by the feed's own rhythm; default `schedule.adaptive`.",
+    ),
+    Setting(
+        "min_interval",
+        "duration",
+        None,
+        "Shortest wait between polls; default `schedule.min_interval`.",
+        "1m",
+        "7d",
+    ),
+    Setting(
+        "max_interval",
+        "duration",
+        None,
+        "Longest wait between polls; default `schedule.max_interval`.",
+        "1m",
+        "7d",
     ),
     Setting("enabled", "bool", True, "Set to false to keep the feed but stop polling it."),
     Setting(

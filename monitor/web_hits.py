@@ -168,6 +168,7 @@ def routes(
                 "page": "hits",
                 "rows": rows,
                 "total": total,
+                "total_text": review.count_text(total),
                 "f": filters,
                 "args": args,
                 "query": query,

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from monitor.config import Config
 from monitor.message import safe_link
+from monitor.review import count_text
 from monitor.store import Store
 
 PAGE = 50  # near misses on one page, as hits on theirs
@@ -73,6 +74,7 @@ def routes(
                 "page": "misses",
                 "rows": rows,
                 "total": total,
+                "total_text": count_text(total),
                 "offset": offset,
                 "watch": watch,
                 "watches": shown,

@@ -77,6 +77,7 @@ def process_body(
         raw.title,
         publisher(raw.title, raw.link, base_url),
         tuple(near) if any(near) else (),
+        ttl=raw.ttl,
     )
 
 

@@ -99,6 +99,17 @@ class FeedServer:
             def bad_busy(self) -> None:
                 self.send(503, b"busy", {"Retry-After": "7200"})
 
+            def bad_max_age(self) -> None:  # a feed whose server asks for an hour's rest
+                body = server.files["yonhap_en.xml"]
+                self.send(
+                    200,
+                    body,
+                    {
+                        "Content-Type": "application/rss+xml",
+                        "Cache-Control": "public, max-age=3600",
+                    },
+                )
+
             def bad_hang(self) -> None:
                 server.stop_event.wait(30)
 

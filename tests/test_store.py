@@ -120,6 +120,7 @@ def test_migrations_are_recorded_and_not_run_twice(tmp_path: Path) -> None:
         "m010_near_misses",
         "m011_pending_hits",
         "m012_review_indexes",
+        "m013_query_indexes",
     ]
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -21,7 +21,7 @@ splits its storage:
 from __future__ import annotations
 
 from monitor.errors import StoreError
-from monitor.store.base import WRITE_FAILURE, StoreBase, from_iso, iso, write_error
+from monitor.store.base import COUNT_LIMIT, WRITE_FAILURE, StoreBase, from_iso, iso, write_error
 from monitor.store.entries import (
     SAME_TEXT_WINDOW,
     UNSTABLE_AFTER,
@@ -34,6 +34,7 @@ from monitor.store.misses import MissesMixin, near_row
 from monitor.store.stories import StoriesMixin
 
 __all__ = [
+    "COUNT_LIMIT",
     "HIT_SELECT",
     "SAME_TEXT_WINDOW",
     "UNSTABLE_AFTER",

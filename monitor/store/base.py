@@ -69,6 +69,9 @@ def from_iso(text: str | None) -> datetime | None:
 
 
 WRITE_FAILURE = "write_failure"  # the state key of ``note_write_failure``
+#: Counts of long lists (hits, near misses) stop here: a list of more shows "10,000+",
+#: and no count reads more than this many rows, however many the database holds.
+COUNT_LIMIT = 10_000
 
 
 class StoreBase:

@@ -302,9 +302,44 @@ class EntriesMixin(MissesMixin):
         while rows := cursor.fetchmany(batch):
             yield [(r[0], Entry(r[1], r[2], r[3], r[4], from_iso(r[5]), r[6], r[7])) for r in rows]
 
+    # -- a feed's rhythm ------------------------------------------------------------------
+
+    def feed_history(
+        self, name: str, since: datetime
+    ) -> tuple[list[tuple[datetime | None, datetime]], datetime | None]:
+        """``(published, first_seen)`` of the feed's entries first seen since ``since``,
+        and its first fetch on record (for ``rhythm.history``). Served by the indexes on
+        entries (feed_id, first_seen_at) and fetch_log (feed_id, at)."""
+        row = self.conn.execute("SELECT id FROM feeds WHERE name = ?", [name]).fetchone()
+        if row is None:
+            return [], None
+        found = self.conn.execute(
+            "SELECT published, first_seen_at FROM entries WHERE feed_id = ? AND first_seen_at >= ?",
+            [row[0], iso(since)],
+        ).fetchall()
+        first = self.conn.execute(
+            "SELECT min(at) FROM fetch_log WHERE feed_id = ?", [row[0]]
+        ).fetchone()
+        pairs = []
+        for published, seen in found:
+            seen_at = from_iso(seen)
+            if seen_at is not None:
+                pairs.append((from_iso(published), seen_at))
+        return pairs, from_iso(first[0])
+
+    def planned_polls(self) -> dict[str, dict[str, str]]:
+        """Feed name -> ``{"at", "reason"}`` of its next poll, as ``Poller._plan`` noted it
+        (state keys ``plan:NAME``, a range of the state table's primary key)."""
+        rows = self.conn.execute(
+            "SELECT key, value FROM state WHERE key >= 'plan:' AND key < 'plan;'"
+        ).fetchall()
+        return {str(key)[5:]: json.loads(value) for key, value in rows}
+
     # -- reading ------------------------------------------------------------------------
 
     def feeds_health(self) -> list[dict[str, Any]]:
+        """Every feed's state, with its entries and hits as the triggers of
+        ``m013_query_indexes`` count them: one row read per feed, however many entries."""
         return list(
             self.db.query(
                 """
@@ -312,9 +347,7 @@ class EntriesMixin(MissesMixin):
                        feeds.last_error, feeds.last_error_at, feeds.failures,
                        feeds.next_attempt_at, feeds.permanent_redirect, feeds.dead_reason,
                        feeds.dead_since,
-                       (SELECT count(*) FROM entries WHERE entries.feed_id = feeds.id) AS entries,
-                       (SELECT count(*) FROM hits JOIN entries ON entries.id = hits.entry_id
-                         WHERE entries.feed_id = feeds.id) AS hits
+                       feeds.entry_count AS entries, feeds.hit_count AS hits
                 FROM feeds ORDER BY feeds.name
                 """
             )

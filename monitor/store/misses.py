@@ -13,7 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from monitor.records import Entry, Match, NearMiss, TermHit
-from monitor.store.base import from_iso, iso
+from monitor.store.base import COUNT_LIMIT, from_iso, iso
 from monitor.store.hits import HitsMixin
 
 NEAR_SELECT = """
@@ -95,9 +95,13 @@ class MissesMixin(HitsMixin):
     def count_near_misses(
         self, *, watch: str | None = None, since: datetime | None = None, flagged: bool = False
     ) -> int:
+        """How many near misses there are, up to ``COUNT_LIMIT + 1`` (then: more)."""
         where, params = _near_where(watch, since, flagged)
-        row = self.conn.execute("SELECT count(*) FROM near_misses" + where, params).fetchone()
-        return int(row[0])
+        sql = (  # in the list's order: by its index, never a walk of every near miss
+            f"SELECT count(*) FROM (SELECT 1 FROM near_misses{where}"
+            f" ORDER BY near_misses.created_at DESC LIMIT {COUNT_LIMIT + 1})"
+        )
+        return int(self.conn.execute(sql, params).fetchone()[0])
 
     def near_miss(self, near_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query(NEAR_SELECT + " WHERE near_misses.id = ?", [near_id]))
