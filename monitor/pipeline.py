@@ -29,7 +29,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 # A hit waits at most this long (seconds) for the other polls of its pass before it is
 # placed in its story; a pass's hits are placed together, in order of publication.
 SETTLE_AFTER = 30.0
+# How long (seconds) a feed's rhythm counts serve polls that brought no new entries.
+HISTORY_FRESH = 3600.0
 # Bodies fetched ahead for each parser process, on top of the fetches in flight.
 BODIES_PER_WORKER = 4
 
@@ -144,6 +146,7 @@ class Poller:
         # When the oldest hit not yet placed in its story (or announced) was stored; the
         # first poll also places what an earlier run left pending.
         self._pending_since: float | None = time.monotonic()
+        self._seen: dict[str, tuple[float, Any]] = {}  # feed -> (when, its rhythm counts)
 
     async def __aenter__(self) -> Poller:
         self.store.sync_feeds(list(self.config.feeds))
@@ -272,7 +275,7 @@ class Poller:
                     error = str(exc)
         now = self.clock()
         failures = 0 if error is None else state.failures + 1
-        next_at = self._plan(feed, parts, fetched, parsed, failures, now)
+        next_at, plan_note = self._plan(feed, parts, fetched, parsed, failures, now)
         try:
             recorded = store.record_poll(
                 feed,
@@ -282,6 +285,7 @@ class Poller:
                 next_attempt_at=next_at,
                 now=now,
                 defer_stories=True,
+                notes={PLAN_KEY + feed.name: plan_note},
             )
         except StoreError as exc:
             # Nothing was written, the feed's ETag included: the next poll fetches it again.
@@ -314,15 +318,25 @@ class Poller:
         parsed: ParsedFeed | None,
         failures: int,
         now: datetime,
-    ) -> datetime:
-        """The next attempt by the feed's rhythm (``rhythm.plan``), noted with its reason
-        for `monitor feeds` (a note that cannot be written is left out: the plan stands)."""
+    ) -> tuple[datetime, str]:
+        """The next attempt by the feed's rhythm (``rhythm.plan``), and the note of it with
+        its reason for `monitor feeds`, which ``record_poll`` writes with the poll.
+
+        A feed's history changes only when it brings new entries: after a poll that
+        brought none (a 304, an error) the counts of the last ``HISTORY_FRESH`` serve
+        again, so an unchanged poll reads no history."""
         config = parts.config
         limits = feed_bounds(config, feed)
         seen = rhythm.NO_COUNTS
         if limits.adaptive:
-            rows, first = parts.store.feed_history(feed.name, now - rhythm.HISTORY)
-            seen = rhythm.counts(rhythm.history(rows, first, now), now)
+            cached = self._seen.get(feed.name)
+            fresh = cached is not None and time.monotonic() - cached[0] < HISTORY_FRESH
+            if cached is not None and fresh and fetched.status != "ok":
+                seen = cached[1]
+            else:
+                rows, first = parts.store.feed_history(feed.name, now - rhythm.HISTORY)
+                seen = rhythm.counts(rhythm.history(rows, first, now), now)
+                self._seen[feed.name] = (time.monotonic(), seen)
         self.rhythm.note(feed.name, seen, limits)
         planned = rhythm.plan(
             limits=limits,
@@ -335,10 +349,7 @@ class Poller:
             failures=failures,
             max_backoff=config["schedule.max_backoff"],
         )
-        note = json.dumps({"at": iso(planned.at), "reason": planned.reason})
-        with suppress(StoreError):
-            parts.store.set_state(PLAN_KEY + feed.name, note)
-        return planned.at
+        return planned.at, json.dumps({"at": iso(planned.at), "reason": planned.reason})
 
     def _store_failed(
         self, feed: FeedConfig, store: Store, exc: StoreError, elapsed: float, now: datetime

@@ -117,6 +117,7 @@ class EntriesMixin(MissesMixin):
         next_attempt_at: datetime,
         now: datetime,
         defer_stories: bool = False,
+        notes: dict[str, str] | None = None,
     ) -> Recorded:
         """Store what one poll found, the feed's new state and a fetch-log row, atomically.
 
@@ -126,6 +127,7 @@ class EntriesMixin(MissesMixin):
         item into a new entry, hit and alert per poll. Its outlet is its own publisher
         when it names one (an aggregator's item), else the feed's (``_feed_outlet``).
         With ``defer_stories`` new hits wait for ``place_pending`` (see ``_insert_hits``).
+        ``notes`` are state keys written in the same transaction (the feed's next plan).
         """
         new_entries = new_hits = renamed = 0
         warnings: tuple[str, ...] = ()
@@ -161,6 +163,12 @@ class EntriesMixin(MissesMixin):
                 state["permanent_redirect"] = fetched.permanent_redirect
             columns = ", ".join(f"{key} = ?" for key in state)
             db.execute(f"UPDATE feeds SET {columns} WHERE id = ?", [*state.values(), feed_id])
+            for key, value in (notes or {}).items():  # the poll's own notes (its plan)
+                db.execute(
+                    "INSERT INTO state (key, value) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )
             db.execute(
                 "INSERT INTO fetch_log (feed_id, at, status, http_status, bytes, elapsed_ms,"
                 " new_entries, new_hits, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
