@@ -152,3 +152,12 @@ def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(tmp_path: Path, stor
         holder.close()
     assert record(impatient, ALL, entry("a", "Title")) == (1, 1)  # nothing was half-written
     impatient.close()
+
+
+def test_a_feed_removed_from_the_config_loses_its_planned_poll(store: Store) -> None:
+    for name in ("yna-all", "dw"):
+        store.set_state(f"plan:{name}", '{"at": "2025-02-27T12:15:00+00:00", "reason": "x"}')
+    store.set_state("vacuumed_at", "2025-02-27T00:00:00+00:00")  # not a plan: kept
+    store.sync_feeds([ALL, NK])
+    assert store.planned_polls().keys() == {"yna-all"}
+    assert store.get_state("vacuumed_at") is not None

@@ -89,6 +89,12 @@ class EntriesMixin(MissesMixin):
                 f"UPDATE feeds SET enabled = 0 WHERE name NOT IN ({','.join('?' * len(names))})",
                 names,
             )
+            # A feed no longer configured has no next poll to plan (``Poller._plan``).
+            db.execute(
+                "DELETE FROM state WHERE key >= 'plan:' AND key < 'plan;'"
+                " AND substr(key, 6) NOT IN (SELECT value FROM json_each(?))",
+                [json.dumps(names)],
+            )
 
     def feed_id(self, name: str) -> int:
         row = self.conn.execute("SELECT id FROM feeds WHERE name = ?", [name]).fetchone()
