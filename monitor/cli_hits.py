@@ -14,7 +14,7 @@ import click
 
 from monitor import render
 from monitor.cli import cli, config_of, open_store, pick_watch
-from monitor.cli_params import MAX_ID, Duration, RowId, cutoff
+from monitor.cli_params import Duration, RowId, cutoff, limit_option
 from monitor.config import Config
 from monitor.pipeline import utcnow
 from monitor.review import MARKS, STATUSES, HitFilter, count_hits, find_hits, search_problem
@@ -29,12 +29,7 @@ from monitor.stories.review import figures_by_hit
 @click.option("--watch", help="Only hits of this watch.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only hits with this triage mark.")
 @click.option("--search", help="Full-text search in headlines and summaries.")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1, max=MAX_ID, clamp=True),  # clamped: more than SQLite counts
-    default=50,
-    show_default=True,
-)
+@limit_option()
 @click.pass_context
 def hits(
     ctx: click.Context,

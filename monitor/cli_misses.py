@@ -13,7 +13,7 @@ import click
 
 from monitor import render
 from monitor.cli import cli, config_of, open_store, pick_watch
-from monitor.cli_params import MAX_ID, Duration, RowId, cutoff
+from monitor.cli_params import Duration, RowId, cutoff, limit_option
 from monitor.config import Config
 from monitor.pipeline import utcnow
 from monitor.store import Store
@@ -24,12 +24,7 @@ from monitor.store import Store
 @click.option("--watch", help="Only near misses of this watch.")
 @click.option("--flagged", is_flag=True, help="The near misses already flagged, with their hit.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of near-miss objects.")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1, max=MAX_ID, clamp=True),  # clamped: more than SQLite counts
-    default=50,
-    show_default=True,
-)
+@limit_option()
 @click.pass_context
 def misses(
     ctx: click.Context,

@@ -1,17 +1,20 @@
 """The click parameter types and helpers the command modules share: ``Duration`` for
-``--since``, ``cutoff`` for what it lets in, ``RowId`` for the id of a hit, alert or story.
+``--since``, ``cutoff`` for what it lets in, ``RowId`` for the id of a hit, alert or story,
+``limit_option`` for the size of a listing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from monitor.settings import parse_duration
 
 MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: no row can have a larger id
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Duration(click.ParamType):  # type: ignore[type-arg]
@@ -66,3 +69,13 @@ class RowId(click.ParamType):  # type: ignore[type-arg]
             param,
             ctx,
         )
+
+
+def limit_option(default: int = 50) -> Callable[[F], F]:
+    """``--limit N`` of a listing: at least 1; more than SQLite can count is clamped."""
+    return click.option(
+        "--limit",
+        type=click.IntRange(min=1, max=MAX_ID, clamp=True),
+        default=default,
+        show_default=True,
+    )
