@@ -33,12 +33,33 @@ INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None
 _SPELL_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _HAS_INVISIBLE = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")
 _HAS_UMLAUT = re.compile("[äöüß]")  # after casefold: ß is "ss" already, Ä is ä
-_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _mark_ranges(first: int = 0x300, last: int = 0x17FF) -> str:
+    """The combining marks (categories Mn, Mc, Me) from the Latin diacritics up to Khmer,
+    as the body of a character class. ``\\w`` leaves them out, so without them the
+    vowel signs of Hindi (सैनिक), Bengali, Thai or Myanmar, and the points of Hebrew and
+    Arabic, would cut every word into pieces."""
+    ranges: list[list[int]] = []
+    for code in range(first, last + 1):
+        if unicodedata.category(chr(code))[0] == "M":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+_MARKS = _mark_ranges()
+# Not a letter, digit or combining mark; "_" is \w to Python, so fold replaces it first.
+_NON_WORD = re.compile(f"[^\\w{_MARKS}]+")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # A sentence ends at . ! ? followed by space, but not after one letter ("N. Korea",
-# "U.S. troops"); at the full-width 。！？ of Japanese and Chinese, which no space
-# follows; and at every line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b\w\.)\s+|(?<=[。！？])\s*|\n+")
+# "U.S. troops") nor after a number of one or two digits, which in German, Polish,
+# Czech and Turkish is an ordinal ("am 3. Januar", "das 16. Sanktionspaket"); at the
+# full-width 。！？ of Japanese and Chinese, which no space follows; and at every line
+# break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b\w\.)(?<!\b\d\d\.)\s+|(?<=[。！？])\s*|\n+")
 SENTENCE_MARK = "|"
 
 #: Korean particles (and a few endings) a Hangul word may carry: 북한군이, 러시아에서.
@@ -102,6 +123,8 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", visible(text)).casefold()
     if _HAS_UMLAUT.search(text):
         text = text.translate(_SPELL_OUT)
+    if "_" in text:
+        text = text.replace("_", " ")
     return _NON_WORD.sub(" ", text).strip()
 
 
@@ -169,7 +192,7 @@ def term_problem(term: str) -> str | None:
     return None
 
 
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(f"(?:[^\\W_]|[{_MARKS}])+")  # a word as fold keeps it
 
 
 def highlight_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:

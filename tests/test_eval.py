@@ -33,9 +33,9 @@ FLOORS = {
     "nk_dev.jsonl": {"precision": 0.99, "recall": 0.99},
     "nk_validation.jsonl": {"precision": 0.99, "recall": 0.96},
     "nk_test.jsonl": {"precision": 0.99, "recall": 0.94},
-    "nk_holdout2.jsonl": {"precision": 0.99, "recall": 0.93},
+    "nk_holdout2.jsonl": {"precision": 0.99, "recall": 0.97},
     "match_dev.jsonl": {"precision": 0.99, "recall": 0.95},
-    "match_holdout.jsonl": {"precision": 0.93, "recall": 0.86},
+    "match_holdout.jsonl": {"precision": 0.98, "recall": 0.96},
 }
 
 
@@ -74,7 +74,7 @@ def test_mistakes_are_listed_with_their_explanation(tmp_path: Path) -> None:
             "summary": "",
             "label": 1,
         },
-        {"id": "fn", "lang": "en", "title": "Pyongyang's men in Kursk", "summary": "", "label": 1},
+        {"id": "fn", "lang": "en", "title": "Kim's boys in Kursk", "summary": "", "label": 1},
         {
             "id": "fp",
             "lang": "en",

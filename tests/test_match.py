@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from monitor.match import Matcher
 from monitor.records import Entry
-from monitor.terms import fold, highlight_spans
+from monitor.terms import fold, highlight_spans, sentences
 from monitor.watch import GroupSpec, WatchSpec
 
 
@@ -22,6 +22,11 @@ from monitor.watch import GroupSpec, WatchSpec
         ("Ｋｉｍ　Ｊｏｎｇ－ｕｎ", "kim jong un"),  # full-width
         ("北·러 밀착", "北 러 밀착"),
         ("N. Korea's troops", "n korea s troops"),
+        ("snake_case __ x", "snake case x"),
+        # vowel signs and points are part of their word
+        ("उत्तर कोरिया के सैनिक", "उत्तर कोरिया के सैनिक"),
+        ("ทหารเกาหลีเหนือ", "ทหารเกาหลีเหนือ"),
+        ("Ναυτικοί, ναυτικοί", "ναυτικοί ναυτικοί"),
     ],
 )
 def test_fold(text: str, folded: str) -> None:
@@ -206,6 +211,16 @@ def test_japanese_and_chinese_sentences_end_at_a_full_stop_with_no_space_after_i
         assert not Matcher([watch]).matches(Entry("k", None, "", apart, None, None))
 
 
+def test_an_ordinal_number_does_not_end_a_sentence_but_a_count_at_the_end_does() -> None:
+    watch = WatchSpec("w", GROUPS, rule="sentence(nk, troops)")
+    together = "Am 3. Januar und beim 16. Paket: Nordkorea schickt Soldaten."
+    apart = "Nordkorea meldet 600. Soldaten starben."
+    assert sentences(together) == [together]
+    assert sentences(apart) == ["Nordkorea meldet 600.", "Soldaten starben."]
+    assert Matcher([watch]).matches(Entry("k", None, "", together, None, None))
+    assert not Matcher([watch]).matches(Entry("k", None, "", apart, None, None))
+
+
 def test_a_refusal_names_the_part_of_the_rule_that_failed() -> None:
     watch = WatchSpec("w", GROUPS, rule="nk and (ru or lead(troops)) and not near(nk, ru, 1)")
     verdict = Matcher([watch]).verdicts(
@@ -283,11 +298,13 @@ def _fold_by_the_book(text: str) -> str:
     from monitor.terms import _NON_WORD, _SPELL_OUT, INVISIBLE
 
     text = unicodedata.normalize("NFKC", text.translate(INVISIBLE)).casefold()
-    return _NON_WORD.sub(" ", text.translate(_SPELL_OUT)).strip()
+    return _NON_WORD.sub(" ", text.translate(_SPELL_OUT).replace("_", " ")).strip()
 
 
 @given(
-    st.text(alphabet=st.sampled_from("aäÄöÖüÜßẞ\u00ad\u200b\u2060\ufeffﬁＡ한 .-") | st.characters())
+    st.text(
+        alphabet=st.sampled_from("aäÄöÖüÜßẞ\u00ad\u200b\u2060\ufeffﬁＡ한 .-_ि्") | st.characters()
+    )
 )
 @example("Pjöngjang\u00adTruppen ẞ STRASSE Ä")
 def test_fold_skips_only_the_steps_that_change_nothing(text: str) -> None:

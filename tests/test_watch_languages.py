@@ -1,0 +1,58 @@
+"""The shipped watch in the languages with no labeled set: a truth table per language.
+
+Each row is a headline (and summary) written for this test from real reporting: the
+deployment as news, and a North Korea or Russia story that is not about the soldiers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.match import Matcher
+from monitor.records import Entry
+from monitor.watch import load_watches
+from tests.conftest import WATCHES
+
+WATCH, _ = load_watches(WATCHES)
+MATCHER = Matcher(WATCH)
+
+ROWS = [
+    # Arabic
+    ("ar", "كوريا الشمالية ترسل آلاف الجنود إلى روسيا", "", True),
+    ("ar", "مقتل جنود من كوريا الشمالية في كورسك", "تقديرات سيول تتحدث عن مئات القتلى.", True),
+    ("ar", "كوريا الشمالية تطلق صاروخا باليستيا", "الإطلاق جاء قبل زيارة إلى موسكو.", False),
+    ("ar", "روسيا وأوكرانيا تتبادلان الأسرى", "", False),
+    # Hindi
+    ("hi", "उत्तर कोरिया ने रूस में हजारों सैनिक भेजे", "", True),
+    ("hi", "कुर्स्क में उत्तर कोरियाई सैनिक मारे गए", "दक्षिण कोरिया की खुफिया एजेंसी का अनुमान।", True),
+    ("hi", "उत्तर कोरिया ने मिसाइल परीक्षण किया", "रूस के साथ संबंध गहरे हुए हैं।", False),
+    # Czech
+    ("cs", "Severní Korea poslala do Ruska další vojáky", "", True),
+    ("cs", "Ukrajina zajala dva severokorejské vojáky v Kursku", "", True),
+    ("cs", "KLDR odpálila balistickou střelu", "Pchjongjang posiluje vztahy s Moskvou.", False),
+    # Swedish, Danish
+    ("sv", "Nordkoreanska soldater stupade i Kursk", "Sydkoreas underrättelsetjänst uppger.", True),
+    ("sv", "Nordkorea provsköt robotar", "Ryssland fördömde inte uppskjutningen.", False),
+    ("da", "Nordkorea sender flere tropper til Rusland", "", True),
+    # Romanian, Hungarian
+    ("ro", "Coreea de Nord a trimis soldați în Rusia", "", True),
+    ("ro", "Coreea de Nord a testat o rachetă", "Rusia nu a comentat.", False),
+    ("hu", "Észak-Korea újabb katonákat küldött Oroszországba", "", True),
+    ("hu", "Észak-Korea rakétát lőtt ki", "Moszkva hallgat.", False),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "summary", "hit"), ROWS)
+def test_the_shipped_watch_reads_more_languages(
+    lang: str, title: str, summary: str, hit: bool
+) -> None:
+    found = MATCHER.matches(Entry("k", None, title, summary, None, lang))
+    assert bool(found) is hit, MATCHER.verdicts(Entry("k", None, title, summary, None, lang))
+
+
+def test_every_row_language_is_one_the_readme_names() -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    measured = {lang for lang, *_ in ROWS}
+    assert all(f"`{lang}`" in readme for lang in measured), measured
