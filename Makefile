@@ -9,7 +9,7 @@ CONFIG ?= config/monitor.toml
 RUNTIME := $(VENV)/.installed-run
 DEVTOOLS := $(VENV)/.installed-dev
 
-.PHONY: run poll demo test check lint typecheck bench clean
+.PHONY: run poll demo test check lint typecheck bench bench-all clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,17 @@ typecheck: $(DEVTOOLS)
 ## The benchmark of bench/README: a farm of 1,000 feeds on 127.0.0.1.
 bench: $(DEVTOOLS)
 	$(BIN)/python -m bench.run
+
+## Every benchmark in one run, one after the other (the longest, memory, builds a
+## 20,000-feed farm): the pass against the floor, memory, queries on 1,000,000 entries, polling
+## by rhythm, matching and stories. Each prints its table; bench/README.md reads them.
+bench-all: $(DEVTOOLS)
+	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.queries
+	$(BIN)/python -m bench.rhythm
+	$(BIN)/python -m bench.match_speed
+	$(BIN)/python -m bench.stories_speed
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info
