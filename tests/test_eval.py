@@ -31,11 +31,14 @@ JSON_ITEMS = st.fixed_dictionaries(
 # matcher that scores lower fails here. Raise these when the watch gets better.
 FLOORS = {
     "nk_dev.jsonl": {"precision": 0.99, "recall": 0.99},
-    "nk_validation.jsonl": {"precision": 0.99, "recall": 0.96},
+    "nk_validation.jsonl": {"precision": 0.99, "recall": 0.99},
     "nk_test.jsonl": {"precision": 0.99, "recall": 0.94},
     "nk_holdout2.jsonl": {"precision": 0.99, "recall": 0.97},
-    "match_dev.jsonl": {"precision": 0.99, "recall": 0.95},
-    "match_holdout.jsonl": {"precision": 0.98, "recall": 0.96},
+    "match_dev.jsonl": {"precision": 0.99, "recall": 0.97},
+    "match_dev3.jsonl": {"precision": 0.96, "recall": 0.67},
+    "match_holdout.jsonl": {"precision": 0.98, "recall": 0.97},
+    # measured twice (first and last, README); the floor keeps the last
+    "match_holdout3.jsonl": {"precision": 0.98, "recall": 0.90},
 }
 
 
@@ -74,7 +77,13 @@ def test_mistakes_are_listed_with_their_explanation(tmp_path: Path) -> None:
             "summary": "",
             "label": 1,
         },
-        {"id": "fn", "lang": "en", "title": "Kim's boys in Kursk", "summary": "", "label": 1},
+        {
+            "id": "fn",
+            "lang": "en",
+            "title": "Kim's boys far from home",
+            "summary": "In Kursk.",
+            "label": 1,
+        },
         {
             "id": "fp",
             "lang": "en",

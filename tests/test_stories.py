@@ -54,6 +54,20 @@ FIGURES = [
         "",
         {("killed", 100, "NIS"), ("wounded", 1000, "NIS")},
     ),
+    # The two soldiers of the summary are the two prisoners of the headline.
+    (
+        "uk",
+        "Двоє полонених із КНДР у листі попросили відправити їх до Південної Кореї",
+        "Двоє північнокорейських військових, взятих у полон на Курщині в січні, написали листа.",
+        {("captured", 2, None)},
+    ),
+    # Sappers are a word for people in every language that reports them.
+    (
+        "es",
+        "Corea del Norte enviará 1.000 zapadores y 5.000 obreros militares a Kursk, según Shoigu",
+        "",
+        {("deployed", 1000, "Shoigu"), ("deployed", 5000, "Shoigu")},
+    ),
     ("en", "Russia fires 170 mm guns at Kursk on Feb. 27, 2025", "", set()),
     ("en", "A 24-year-old North Korean soldier was captured", "", set()),
 ]
@@ -155,6 +169,29 @@ def test_headlines_quoting_different_sources_stay_apart() -> None:
     kremlin = article("en", 0, entities=frozenset({"kursk", "confirmation"}), lead="Kremlin")
     kcna = article("en", 30, entities=frozenset({"kursk", "confirmation"}), lead="KCNA")
     assert decide(kcna, [story_of(kremlin)], WINDOW).story is None
+
+
+def test_a_figure_of_its_own_a_day_later_on_places_and_actors_alone_is_a_new_story() -> None:
+    # Kim meets the returning commanders (no figure); the next morning KCNA shows the
+    # portraits of 101 dead at an award ceremony: another event, though both name the
+    # ceremony and Kim. Without the new figure, or within hours, the article joins.
+    meeting = article("ko", 0, entities=frozenset({"ceremony"}), lead="Kim Jong Un")
+    awards = article(
+        "ko",
+        19,
+        frozenset({("killed", 101)}),
+        frozenset({("killed", "KCNA"), ("killed", "Kim Jong Un")}),
+        entities=frozenset({"ceremony"}),
+        lead="Kim Jong Un",
+    )
+    cited = {("killed", "KCNA"): 101}
+    decision = decide(awards, [story_of(meeting)], WINDOW, cited)
+    assert decision.story is None
+    from dataclasses import replace
+
+    assert decide(replace(awards, figures=frozenset()), [story_of(meeting)], WINDOW).story == 1
+    soon = replace(awards, when=NOW + timedelta(hours=5))
+    assert decide(soon, [story_of(meeting)], WINDOW, cited).story == 1
 
 
 # -- the whole path ---------------------------------------------------------------------
@@ -337,10 +374,12 @@ def test_the_review_page_opens_on_stories_with_their_figures(coverage: Path) -> 
     ("name", "grouping", "figures"),
     [
         # Floors a little under today's figures (README, "Stories and figures"): a change
-        # that merges events or loses figures fails here. Precision matters most.
-        ("stories_dev.jsonl", (0.97, 0.88), (0.88, 0.82)),
+        # that merges events or loses figures fails here. Precision matters most: the
+        # dev recall floor went from 0.88 to 0.87 when same-day stories that quote
+        # different people stopped merging (dev2's precision 0.79 -> 1.00).
+        ("stories_dev.jsonl", (0.97, 0.87), (0.89, 0.83)),
         ("stories_day.jsonl", (0.97, 0.90), (0.90, 0.78)),
-        ("stories_dev2.jsonl", (0.77, 0.88), (0.84, 0.75)),
+        ("stories_dev2.jsonl", (0.97, 0.88), (0.87, 0.82)),
     ],
 )
 def test_grouping_and_figures_keep_their_measured_floors(

@@ -56,3 +56,23 @@ def test_every_row_language_is_one_the_readme_names() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     measured = {lang for lang, *_ in ROWS}
     assert all(f"`{lang}`" in readme for lang in measured), measured
+
+
+# The ways in that need no "North Korea": South Korea's intelligence on Kursk or
+# casualties, and prisoners who meet South Korea; and the border digest kept out.
+WAYS = [
+    ("ko", '국정원 "사상자 4천700명"…쿠르스크 전선 재투입', "", True),
+    ("en", "6,000 killed or wounded, Seoul's spy agency now says", "", True),
+    ("en", "POW asks to be sent to South Korea", "The prisoner spoke in Kyiv of the war.", True),
+    ("en", "Russia and Ukraine swap 300 prisoners of war", "Kyiv thanked the UAE.", False),
+    ("en", "Kim signed off on Kursk, state TV shows", "", True),
+    ("en", "Digest: Kenyan captured in Ukraine; North Korean troops cross the MDL", "", False),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "summary", "hit"), WAYS)
+def test_the_ways_in_without_north_korea_named(
+    lang: str, title: str, summary: str, hit: bool
+) -> None:
+    entry = Entry("k", None, title, summary, None, lang)
+    assert bool(MATCHER.matches(entry)) is hit, MATCHER.verdicts(entry)

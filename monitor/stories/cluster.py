@@ -27,6 +27,8 @@ SIMILAR_TITLE = 0.4
 MAX_TEXTS = 12  # texts a story keeps for wording comparisons (its latest)
 CLOSE = timedelta(hours=12)
 NAMES_CAP = 0.5  # what shared capitalised names can add at most
+SOFT_ONLY = JOIN - 0.5  # the score of a join that rests on places and actors alone, when
+# those do not suffice
 BACKGROUND = 0.5  # a shared figure that is not in the article's headline counts this much
 
 
@@ -105,16 +107,16 @@ def decide(
     open_ = [s for s in stories if article.when - window <= s.last_seen <= article.when + window]
     if not open_:
         return Decision(None, 0.0, ("no open story",))
-    value_df = Counter(v for s in open_ for v in s.values)
-    entity_df = Counter(e for s in open_ for e in s.entities)
-    name_df = Counter(n for s in open_ for n in s.names)
+    seen = _Spread(
+        values=Counter(v for s in open_ for v in s.values),
+        entities=Counter(e for s in open_ for e in s.entities),
+        names=Counter(n for s in open_ for n in s.names),
+        sources=Counter(src for s in open_ for src in s.sources),
+        leads=Counter(s.lead for s in open_ if s.lead),
+    )
     best: Decision | None = None
     for story in open_:
-        score, reasons = _score(article, story, value_df, entity_df, reported or {})
-        names = sorted(article.names & story.names)
-        if names:  # people and places the watch does not list, in Latin script
-            score += min(NAMES_CAP, sum(0.5 / name_df[n] for n in names))
-            reasons.append("both name " + ", ".join(n.title() for n in names[:4]))
+        score, reasons = _score(article, story, seen, reported or {})
         if best is None or score > best.score:
             best = Decision(story.id, round(score, 2), tuple(reasons))
     assert best is not None
@@ -123,12 +125,20 @@ def decide(
     return Decision(None, best.score, (f"best open story scored {best.score:g} < {JOIN:g}",))
 
 
+@dataclass(frozen=True)
+class _Spread:
+    """How many open stories have each value, entity, name, source and headline source:
+    what many of them share says little about which one an article belongs to."""
+
+    values: Counter[int]
+    entities: Counter[str]
+    names: Counter[str]
+    sources: Counter[str]
+    leads: Counter[str]
+
+
 def _score(
-    article: Article,
-    story: Story,
-    value_df: Counter[int],
-    entity_df: Counter[str],
-    reported: dict[tuple[str, str], int],
+    article: Article, story: Story, seen: _Spread, reported: dict[tuple[str, str], int]
 ) -> tuple[float, list[str]]:
     score, reasons = 0.0, []
     same_language = [t for t in story.texts if t[0] == article.language]
@@ -149,15 +159,15 @@ def _score(
         }
         same_source = any((kind, src) in article.attributed for src in sources)
         unsourced = not sources or not any(k == kind for k, _s in article.attributed)
-        weight = (2 if same_source else 1 if unsourced else 0.5) / value_df[value]
+        weight = (2 if same_source else 1 if unsourced else 0.5) / seen.values[value]
         score += weight * _background(article, value)
         reasons.append(f"the same figure: {kind} {value:,}")
     loose = {v for _k, v in article.figures} & story.values - {v for _k, v in shared}
     for value in sorted(loose):
-        score += _background(article, value) / value_df[value]
+        score += _background(article, value) / seen.values[value]
         reasons.append(f"the same number: {value:,}")
     for entity in sorted(article.entities & story.entities):
-        score += 1 / entity_df[entity]
+        score += 1 / seen.entities[entity]
         reasons.append(f"both name {entity}")
     for source in sorted(article.sources & story.sources):
         score += 0.5
@@ -168,7 +178,8 @@ def _score(
     elif article.lead and article.lead == story.lead:
         score += 0.5
         reasons.append(f"both headlines quote {article.lead}")
-    if abs(article.when - story.last_seen) <= CLOSE:
+    close = abs(article.when - story.last_seen) <= CLOSE
+    if close:
         score += 0.5
         reasons.append("within hours of its last article")
     for (kind, source), value in sorted(reported.items()):
@@ -176,6 +187,24 @@ def _score(
         if earlier and value not in earlier:
             score -= 2
             reasons.append(f"{source} gives another {kind} figure ({value:,})")
+    names = sorted(article.names & story.names)
+    if names:  # people and places the watch does not list, in Latin script
+        score += min(NAMES_CAP, sum(0.5 / seen.names[n] for n in names))
+        reasons.append("both name " + ", ".join(n.title() for n in names[:4]))
+    # Places, actors and sources are what one topic's stories share. Without a figure
+    # or wording in common they make one event only within hours of the story's last
+    # article, and only when the headlines do not quote different people: a briefing
+    # a day later, or the Kursk governor's tally beside Kim's welcome of the same
+    # sappers, is another story.
+    specific = wording >= SAME_WORDING or titles >= SIMILAR_TITLE or bool(shared or loose)
+    news = any((k, v) not in story.figures for (k, _src), v in reported.items())
+    if not specific and score >= JOIN:
+        if not close and news:
+            score = SOFT_ONLY
+            reasons.append("only places and actors in common, a new figure, and not within hours")
+        elif article.lead and story.lead and article.lead != story.lead:
+            score = SOFT_ONLY
+            reasons.append("only places and actors in common, and other people quoted")
     return score, reasons
 
 

@@ -89,15 +89,30 @@ class FigureReader:
         named = self.sources(title) or self.sources(summary)
         fallback = named[0] if named else None
         found: dict[tuple[str, int, str | None], Figure] = {}
+        guessed: set[tuple[str, int, str | None]] = set()
         for field, text in (("title", title), ("summary", summary), ("content", content)):
             for sentence in _rejoined(sentences(text)):
-                for figure in self._sentence(sentence, field, language, fallback):
-                    found.setdefault((figure.kind, figure.value, figure.source), figure)
-        return list(found.values())
+                for figure, guess in self._sentence(sentence, field, language, fallback):
+                    key = (figure.kind, figure.value, figure.source)
+                    if key not in found and guess:
+                        guessed.add(key)
+                    elif not guess:
+                        guessed.discard(key)
+                    found.setdefault(key, figure)
+        # "Two POWs ... the two soldiers": a count whose kind is only guessed from a word
+        # for people is the same people as that count with a kind word elsewhere.
+        said = {(k, v) for k, v, src in found if (k, v, src) not in guessed}
+        return [
+            f
+            for key, f in found.items()
+            if key not in guessed or not any(v == f.value and k != f.kind for k, v in said)
+        ]
 
     def _sentence(
         self, sentence: str, field: str, language: str | None, fallback: str | None
-    ) -> list[Figure]:
+    ) -> list[tuple[Figure, bool]]:
+        """The sentence's figures, each with whether its kind is only the default one
+        guessed from a word for people beside it."""
         numbers = [n for n in counts(sentence, language) if n.value >= MIN_VALUE]
         if not numbers:
             return []
@@ -113,6 +128,7 @@ class FigureReader:
             span = spans[index]
             kind = kinds.get(index)
             near_unit = any(span[0] <= u <= span[1] + UNIT_REACH for u in units)
+            guess = kind is None and near_unit and index not in wholes
             # "4,000 of the 11,000 were killed": the 11,000 are the ones who were sent
             if index in wholes or (kind is None and near_unit):
                 kind = self.spec.default_kind
@@ -123,16 +139,19 @@ class FigureReader:
             near = _nearest(sources, span)
             source = near or fallback
             figures.append(
-                Figure(
-                    kind=kind,
-                    value=number.value,
-                    low=number.low,
-                    high=number.high,
-                    qualifier=number.qualifier,
-                    source=source,
-                    sentence=sentence.strip(),
-                    field=field,
-                    cited=near is not None,
+                (
+                    Figure(
+                        kind=kind,
+                        value=number.value,
+                        low=number.low,
+                        high=number.high,
+                        qualifier=number.qualifier,
+                        source=source,
+                        sentence=sentence.strip(),
+                        field=field,
+                        cited=near is not None,
+                    ),
+                    guess,
                 )
             )
         return figures
