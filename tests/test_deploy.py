@@ -748,3 +748,20 @@ def test_monitor_config_works_from_any_folder(tmp_path: Path) -> None:
     done = run_monitor("check-config", cwd=tmp_path, MONITOR_CONFIG=str(SHIPPED_CONFIG))
     assert done.returncode == 0, done.stderr
     assert f"database {ROOT / 'data' / 'monitor.db'}" in done.stdout
+
+
+def test_every_file_the_package_reads_is_in_its_package_data() -> None:
+    """An editable install reads the source tree, so a file left out of package-data is
+    missed only by a built wheel (the container): the review page's scripts once were."""
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    data = setup["tool"]["setuptools"]["package-data"]
+    for package, patterns in data.items():
+        folder = ROOT.joinpath(*package.split("."))
+        files = {p.name for p in folder.iterdir() if p.is_file() and p.suffix != ".py"}
+        covered = {name for name in files for glob in patterns if Path(name).match(glob)}
+        assert files == covered, f"{package}: {sorted(files - covered)} not in package-data"
+    for folder in (ROOT / "monitor").rglob("*"):
+        if folder.is_dir() and "__pycache__" not in folder.parts:
+            has_data = any(p.is_file() and p.suffix != ".py" for p in folder.iterdir())
+            package = ".".join(folder.relative_to(ROOT).parts)
+            assert not has_data or package in data, f"{package} holds data files"
