@@ -28,8 +28,10 @@ RUN --mount=type=secret,id=pip_cert \
     && pip wheel --no-cache-dir --wheel-dir /wheels -r /tmp/requirements.txt
 COPY README.md LICENSE ./
 COPY monitor ./monitor
-# Offline: setuptools for the isolated build comes from /wheels too.
-RUN pip wheel --no-cache-dir --no-index --find-links=/wheels --no-deps --wheel-dir /wheels .
+# Offline: setuptools for the isolated build comes from /wheels too. The digests of the
+# wheels go beside them for the final stage (below).
+RUN pip wheel --no-cache-dir --no-index --find-links=/wheels --no-deps --wheel-dir /wheels . \
+    && sha256sum /wheels/*.whl > /wheels.sha256
 
 # --- final: the wheels installed into a plain python:3.11-slim, nothing else ------------------
 FROM python:3.11-slim
@@ -39,6 +41,9 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 # The wheels are mounted from the build stage for this one step, not copied: a COPY would
 # leave them in a layer of the image even after an `rm`. --no-index: nothing but those wheels.
+# A builder's cache does not look into a bind mount, so without the digests copied first
+# a rebuild after a change to the code would reuse the layer of the old install.
+COPY --from=build /wheels.sha256 /usr/local/share/monitor/wheels.sha256
 # hadolint ignore=DL3013
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-index --find-links=/wheels monitor

@@ -179,6 +179,15 @@ def test_the_dependencies_are_built_before_the_code_arrives() -> None:
         assert flag in BUILD_STAGES[second].args, flag
 
 
+def test_a_changed_wheel_is_installed_again_not_taken_from_the_cache() -> None:
+    """The install step mounts the wheels, which a builder's cache does not see; the
+    wheels' digests are copied in first, so a new wheel changes that layer's key."""
+    install = next(n for n, i in enumerate(FINAL_STAGE) if "pip install" in i.args)
+    before = [sources for sources, _, flags in copies(FINAL_STAGE[:install])]
+    assert ["/wheels.sha256"] in before, before
+    assert any("sha256sum /wheels/*.whl > /wheels.sha256" in i.args for i in BUILD_STAGES)
+
+
 def test_the_first_wheel_step_asks_for_what_pyproject_lists() -> None:
     """The Python that lists the requirements, run here on the repository's pyproject.toml."""
     (run,) = [i.args for i in BUILD_STAGES if "pip wheel" in i.args and "-r " in i.args]
