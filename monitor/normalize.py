@@ -27,8 +27,8 @@ import hashlib
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
@@ -112,17 +112,28 @@ class FeedLinks:
 
     base_url: str | None = None  # the feed's URL after redirects
     shared_pages: frozenset[str] = frozenset()  # pages entries link to at different anchors
+    # Each entry's link as ``split_link`` read it against ``base_url``, read once for
+    # both ``feed_links`` and ``normalize_entry``: parsing URLs is a large part of their work.
+    split: Mapping[str, tuple[str, str] | None] = field(default_factory=dict, compare=False)
+
+    def split_link(self, url: str | None) -> tuple[str, str] | None:
+        if url is not None and url in self.split:
+            return self.split[url]
+        return split_link(url, self.base_url)
 
 
 def feed_links(raws: Iterable[RawEntry], base_url: str | None = None) -> FeedLinks:
     """The pages that several entries of this feed link to, told apart only by fragment."""
     anchors: dict[str, set[str]] = {}
+    split: dict[str, tuple[str, str] | None] = {}
     for raw in raws:
         parts = split_link(raw.link, base_url)
+        if raw.link is not None:
+            split[raw.link] = parts
         if parts is not None:
             anchors.setdefault(parts[0], set()).add(parts[1])
     shared = frozenset(page for page, found in anchors.items() if len(found) > 1)
-    return FeedLinks(base_url, shared)
+    return FeedLinks(base_url, shared, split)
 
 
 def split_link(url: str | None, base_url: str | None = None) -> tuple[str, str] | None:
@@ -176,7 +187,7 @@ def normalize_entry(
     summary = plain_text(raw.summary, is_html=raw.summary_is_html)
     if not title and not summary:
         raise EmptyEntry("entry has neither title nor summary")
-    parts = split_link(raw.link, links.base_url)
+    parts = links.split_link(raw.link)
     url = anchored = None
     if parts is not None:
         page, fragment = parts

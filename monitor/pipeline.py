@@ -5,7 +5,8 @@
     end of the pass | store.place_pending (stories, alerts) | on_new_hits
 
 Fetches overlap (``fetch.concurrency`` in flight), parsing runs in worker processes on
-every core, and each feed's results are written in one transaction. Fetching is much
+every core, and each feed's results are written in one transaction, shared with the
+polls whose results were ready at the same turn of the event loop (``WriteBatch``). Fetching is much
 faster than parsing, so a poll takes a place in the ``BodyBudget`` before its fetch
 and gives it back once its body is parsed (a 304 or a failed fetch, once its request
 is answered): at most ``fetch.concurrency`` + ``BODIES_PER_WORKER`` x ``parse.workers``
@@ -39,7 +40,8 @@ from monitor.config import Config
 from monitor.errors import ParseError, StoreError
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.records import FeedConfig, FeedOutcome, FetchResult, ParsedFeed
-from monitor.store import Store, iso
+from monitor.store import Recorded, Store, iso
+from monitor.store.entries import PollWrite
 from monitor.worker import ParserPool
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,41 @@ def body_budget(config: Config, parsers: ParserPool) -> BodyBudget:
     return BodyBudget(config["fetch.concurrency"] + BODIES_PER_WORKER * parsers.workers)
 
 
+class WriteBatch:
+    """The polls whose results are ready in the same turn of the event loop, written
+    in one transaction (``Store.record_polls``) at the start of the next turn.
+
+    A 304 writes three small rows, and its BEGIN and COMMIT cost about as much again;
+    polls answered together share them. A poll waits for its batch's COMMIT before it
+    logs, counts or returns its outcome, so a crash loses at most the polls of one batch,
+    none of them reported as done. A batch holds at most the polls that hold places in
+    the ``BodyBudget`` (``fetch.concurrency`` + ``BODIES_PER_WORKER`` x ``parse.workers``),
+    in practice the few answered within one turn; a poll alone is written alone."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._waiting: list[tuple[PollWrite, asyncio.Future[Recorded]]] = []
+
+    async def record(self, poll: PollWrite) -> Recorded:
+        """Written with the others of this turn; raises what kept it from being written."""
+        future: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
+        if not self._waiting:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._waiting.append((poll, future))
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._waiting = self._waiting, []
+        results = self.store.record_polls([poll for poll, _ in batch])
+        for (_, future), result in zip(batch, results, strict=True):
+            if future.cancelled():  # written all the same; its poll reports nothing
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+
 @dataclass(frozen=True)
 class InForce:
     """The parts one poll uses from its start to its write, whatever a reload does meanwhile."""
@@ -147,6 +184,7 @@ class Poller:
         # first poll also places what an earlier run left pending.
         self._pending_since: float | None = time.monotonic()
         self._seen: dict[str, tuple[float, Any]] = {}  # feed -> (when, its rhythm counts)
+        self._batches: dict[Store, WriteBatch] = {}  # per store, the polls about to be written
 
     async def __aenter__(self) -> Poller:
         self.store.sync_feeds(list(self.config.feeds))
@@ -213,6 +251,7 @@ class Poller:
             if any(part is q for p in held for q in (p.store, p.fetcher, p.parsers)):
                 still.append(part)
             elif isinstance(part, Store):
+                self._batches.pop(part, None)  # no poll holds it: nothing waits to be written
                 if part is not self._given_store:
                     part.close()
             else:
@@ -239,6 +278,12 @@ class Poller:
             self._settle(parts.store)
             if held is not None and self._retired:
                 self._release()
+
+    def _writes(self, store: Store) -> WriteBatch:
+        batch = self._batches.get(store)
+        if batch is None:
+            batch = self._batches[store] = WriteBatch(store)
+        return batch
 
     def _settle(self, store: Store, *, force: bool = False) -> None:
         """Place the hits the polls deferred, in order of publication, once no other
@@ -276,17 +321,11 @@ class Poller:
         now = self.clock()
         failures = 0 if error is None else state.failures + 1
         next_at, plan_note = self._plan(feed, parts, fetched, parsed, failures, now)
+        write = PollWrite(
+            feed, fetched, parsed, error, next_at, now, True, {PLAN_KEY + feed.name: plan_note}
+        )
         try:
-            recorded = store.record_poll(
-                feed,
-                fetched,
-                parsed,
-                error=error,
-                next_attempt_at=next_at,
-                now=now,
-                defer_stories=True,
-                notes={PLAN_KEY + feed.name: plan_note},
-            )
+            recorded = await self._writes(store).record(write)
         except StoreError as exc:
             # Nothing was written, the feed's ETag included: the next poll fetches it again.
             return self._store_failed(feed, store, exc, fetched.elapsed, now)
@@ -421,6 +460,19 @@ def feed_bounds(config: Config, feed: FeedConfig) -> rhythm.Bounds:
 def log_outcome(outcome: FeedOutcome, failures: int) -> None:
     """One summary line per feed poll, ``event key=value``; the same fields as ``extra``
     for the JSON log format."""
+    level = logging.WARNING if outcome.status == "error" else logging.INFO
+    if log.isEnabledFor(level):  # a daemon that logs at WARNING builds no INFO line
+        _log_polled(outcome, failures, level)
+    for warning in outcome.warnings:
+        log.warning(
+            "feed_warning feed=%s warning=%r",
+            outcome.feed,
+            warning,
+            extra={"event": "feed_warning", "feed": outcome.feed, "warning": warning},
+        )
+
+
+def _log_polled(outcome: FeedOutcome, failures: int, level: int) -> None:
     fields = {
         "event": "polled",
         "feed": outcome.feed,
@@ -436,19 +488,10 @@ def log_outcome(outcome: FeedOutcome, failures: int) -> None:
     keys: tuple[str, ...]
     if outcome.status == "error":
         keys = ("feed", "status", "http", "failures", "error")
-        level = logging.WARNING
     else:
         keys = ("feed", "status", "http", "bytes", "new", "hits", "elapsed")
-        level = logging.INFO
     line = " ".join(f"{k}={fields[k]!r}" if k == "error" else f"{k}={fields[k]}" for k in keys)
     log.log(level, "polled %s", line, extra=fields)
-    for warning in outcome.warnings:
-        log.warning(
-            "feed_warning feed=%s warning=%r",
-            outcome.feed,
-            warning,
-            extra={"event": "feed_warning", "feed": outcome.feed, "warning": warning},
-        )
 
 
 # The summary names at most this many of the feeds that failed, then "and N more".

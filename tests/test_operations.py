@@ -77,9 +77,10 @@ def test_the_daemon_beats_logs_json_and_serves_metrics(
             lambda: CliRunner().invoke(cli, ["--config", str(config), "health"]).exit_code == 0
         )
         wait_for(lambda: "monitor_hits_total 9.0" in _scrape(port))
+        # Hits are counted when stored; their alerts are sent a moment later.
+        wait_for(lambda: 'monitor_alerts{state="sent"} 9.0' in _scrape(port))  # in the Maildir
         page = _scrape(port)
         assert 'monitor_fetches_total{outcome="ok"} 5.0' in page
-        assert 'monitor_alerts{state="sent"} 9.0' in page  # the Maildir took them
         assert "monitor_last_success_timestamp_seconds" in page
         assert "monitor_fetch_seconds_bucket" in page
     finally:

@@ -168,6 +168,9 @@ class StoreBase:
         If another process holds the write lock for longer than the busy timeout, this
         raises ``StoreError`` before anything was written; so does any SQLite error inside
         the transaction or at its COMMIT (a full disk), after rolling it back.
+
+        No savepoint inside: any failure rolls the whole transaction back, so one would
+        only add two statements (and a random name) to every write, a poll's included.
         """
         try:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -177,8 +180,7 @@ class StoreBase:
                 hint="is a long command (rescan, backup) running? try again when it ends",
             ) from exc
         try:
-            with self.db.atomic():
-                yield self.db
+            yield self.db
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()

@@ -35,6 +35,21 @@ def fingerprint(title: str, summary: str) -> str:
 
 
 @dataclass(frozen=True)
+class PollWrite:
+    """One poll's results, as ``record_poll`` takes them: from ``Poller._poll`` to
+    ``record_polls``, which writes several in one transaction."""
+
+    feed: FeedConfig
+    fetched: FetchResult
+    parsed: ParsedFeed | None
+    error: str | None
+    next_attempt_at: datetime
+    now: datetime
+    defer_stories: bool = False
+    notes: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class Recorded:
     """What ``Store.record_poll`` wrote: counts for the summary, and warnings for the log."""
 
@@ -135,61 +150,104 @@ class EntriesMixin(MissesMixin):
         With ``defer_stories`` new hits wait for ``place_pending`` (see ``_insert_hits``).
         ``notes`` are state keys written in the same transaction (the feed's next plan).
         """
+        poll = PollWrite(feed, fetched, parsed, error, next_attempt_at, now, defer_stories, notes)
+        with self.write() as db:
+            return self._record(db, poll)
+
+    def record_polls(self, polls: list[PollWrite]) -> list[Recorded | Exception]:
+        """``record_poll`` for each of ``polls``, all in one transaction: per poll, what it
+        wrote, or the exception (a ``StoreError``) that kept it from being written.
+
+        A poll's own failure (a feed missing from the table, a full disk) must not cost
+        the others theirs, so when the whole transaction fails it is rolled back and each
+        poll is written again in a transaction of its own, as ``record_poll`` writes it.
+        """
+        if len(polls) > 1:
+            try:
+                with self.write() as db:
+                    return [self._record(db, poll) for poll in polls]
+            except Exception:  # rolled back: each poll alone says why, if it fails again
+                pass
+        return [self._record_alone(poll) for poll in polls]
+
+    def _record_alone(self, poll: PollWrite) -> Recorded | Exception:
+        try:
+            with self.write() as db:
+                return self._record(db, poll)
+        except Exception as exc:  # handed to the poll it belongs to
+            return exc
+
+    def _record(self, db: Database, poll: PollWrite) -> Recorded:
+        """The writes of ``record_poll``, inside the caller's transaction."""
+        feed, fetched, parsed, error = poll.feed, poll.fetched, poll.parsed, poll.error
+        now, defer_stories, notes = poll.now, poll.defer_stories, poll.notes
         new_entries = new_hits = renamed = 0
         warnings: tuple[str, ...] = ()
         entries = parsed.entries if parsed else ()
-        with self.write() as db:
+        if parsed is None:  # a 304 or a failure: no entries, no outlet to choose
+            feed_id, outlet = 0, feed.outlet  # the id comes with the state's UPDATE
+        else:
             feed_id, outlet = self._feed_outlet(db, feed, parsed if error is None else None)
-            near = parsed.near if parsed else ()
-            for number, (entry, matches) in enumerate(entries):
-                entry_id, how, stored_as = self._upsert_entry(db, feed_id, outlet, entry, now)
-                new_entries += how == "new"
-                renamed += how == "renamed"
-                new_hits += self._insert_hits(
-                    db, entry_id, matches, now, entry, stored_as, defer=defer_stories
-                )
-                if near and near[number]:
-                    self._insert_near(db, entry_id, near[number], now)
-            if entries:
-                warnings = self._track_renames(db, feed, feed_id, renamed == len(entries), now)
-            state: dict[str, Any] = {
-                "last_fetch_at": iso(now),
-                "next_attempt_at": iso(next_attempt_at),
-            }
-            if error is None:
-                state.update(last_success_at=iso(now), failures=0)
-                if fetched.status == "ok":
-                    state.update(etag=fetched.etag, last_modified=fetched.last_modified)
-                if parsed and parsed.title:
-                    state["title"] = parsed.title
-            else:
-                state.update(last_error=error, last_error_at=iso(now))
-                db.execute("UPDATE feeds SET failures = failures + 1 WHERE id = ?", [feed_id])
-            if fetched.permanent_redirect:
-                state["permanent_redirect"] = fetched.permanent_redirect
-            columns = ", ".join(f"{key} = ?" for key in state)
-            db.execute(f"UPDATE feeds SET {columns} WHERE id = ?", [*state.values(), feed_id])
-            for key, value in (notes or {}).items():  # the poll's own notes (its plan)
-                db.execute(
-                    "INSERT INTO state (key, value) VALUES (?, ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [key, value],
-                )
-            db.execute(
-                "INSERT INTO fetch_log (feed_id, at, status, http_status, bytes, elapsed_ms,"
-                " new_entries, new_hits, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    feed_id,
-                    iso(now),
-                    "error" if error else fetched.status,
-                    fetched.http_status,
-                    len(fetched.body),
-                    round(fetched.elapsed * 1000),
-                    new_entries,
-                    new_hits,
-                    error,
-                ],
+        near = parsed.near if parsed else ()
+        for number, (entry, matches) in enumerate(entries):
+            entry_id, how, stored_as = self._upsert_entry(db, feed_id, outlet, entry, now)
+            new_entries += how == "new"
+            renamed += how == "renamed"
+            new_hits += self._insert_hits(
+                db, entry_id, matches, now, entry, stored_as, defer=defer_stories
             )
+            if near and near[number]:
+                self._insert_near(db, entry_id, near[number], now)
+        if entries:
+            warnings = self._track_renames(db, feed, feed_id, renamed == len(entries), now)
+        state: dict[str, Any] = {
+            "last_fetch_at": iso(now),
+            "next_attempt_at": iso(poll.next_attempt_at),
+        }
+        if error is None:
+            state.update(last_success_at=iso(now), failures=0)
+            if fetched.status == "ok":
+                state.update(etag=fetched.etag, last_modified=fetched.last_modified)
+            if parsed and parsed.title:
+                state["title"] = parsed.title
+        else:
+            state.update(last_error=error, last_error_at=iso(now))
+        if fetched.permanent_redirect:
+            state["permanent_redirect"] = fetched.permanent_redirect
+        columns = ", ".join(f"{key} = ?" for key in state)
+        if error is not None:
+            columns += ", failures = failures + 1"
+        if parsed is None:  # by name, as _feed_outlet would have found it
+            row = db.execute(
+                f"UPDATE feeds SET {columns} WHERE name = ? RETURNING id",
+                [*state.values(), feed.name],
+            ).fetchall()
+            if not row:
+                raise StoreError(f"no feed named {feed.name!r} in the database")
+            feed_id = int(row[0][0])
+        else:
+            db.execute(f"UPDATE feeds SET {columns} WHERE id = ?", [*state.values(), feed_id])
+        for key, value in (notes or {}).items():  # the poll's own notes (its plan)
+            db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+        db.execute(
+            "INSERT INTO fetch_log (feed_id, at, status, http_status, bytes, elapsed_ms,"
+            " new_entries, new_hits, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                feed_id,
+                iso(now),
+                "error" if error else fetched.status,
+                fetched.http_status,
+                len(fetched.body),
+                round(fetched.elapsed * 1000),
+                new_entries,
+                new_hits,
+                error,
+            ],
+        )
         return Recorded(new_entries, new_hits, warnings)
 
     def _feed_outlet(
