@@ -392,19 +392,12 @@ def permanent_redirect(response: httpx.Response) -> str | None:
     return target
 
 
-def own_host(url: str) -> str | None:
-    """The host of a feed's URL as httpcore will name it to the backend (lower case, IDNA
-    encoded, IPv6 without brackets); None for a URL httpx cannot read."""
-    try:
-        return httpx.URL(url).raw_host.decode("ascii")
-    except (httpx.InvalidURL, UnicodeDecodeError):
-        return None
-
-
 @lru_cache(maxsize=65536)
 def _target(url: str) -> tuple[httpx.URL | str, str | None]:
-    """A feed's URL parsed once for all its polls, and its ``own_host``: httpx would
-    otherwise parse the same text twice on every request, about a tenth of a 304's CPU.
+    """A feed's URL parsed once for all its polls, and its own host as httpcore will name
+    it to the backend (lower case, IDNA encoded, IPv6 without brackets; None when it is
+    not ASCII): httpx would otherwise parse the same text twice on every request, about a
+    tenth of a 304's CPU.
     A URL httpx cannot read stays text, so its request fails as it always did.
     ``httpx.URL`` is immutable, so every poll may share it."""
     try:

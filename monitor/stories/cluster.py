@@ -27,8 +27,7 @@ SIMILAR_TITLE = 0.4
 MAX_TEXTS = 12  # texts a story keeps for wording comparisons (its latest)
 CLOSE = timedelta(hours=12)
 NAMES_CAP = 0.5  # what shared capitalised names can add at most
-SOFT_ONLY = JOIN - 0.5  # the score of a join that rests on places and actors alone, when
-# those do not suffice
+SOFT_ONLY = JOIN - 0.5  # a join on places and actors alone, where they do not suffice
 BACKGROUND = 0.5  # a shared figure that is not in the article's headline counts this much
 
 
@@ -111,8 +110,6 @@ def decide(
         values=Counter(v for s in open_ for v in s.values),
         entities=Counter(e for s in open_ for e in s.entities),
         names=Counter(n for s in open_ for n in s.names),
-        sources=Counter(src for s in open_ for src in s.sources),
-        leads=Counter(s.lead for s in open_ if s.lead),
     )
     best: Decision | None = None
     for story in open_:
@@ -127,14 +124,12 @@ def decide(
 
 @dataclass(frozen=True)
 class _Spread:
-    """How many open stories have each value, entity, name, source and headline source:
-    what many of them share says little about which one an article belongs to."""
+    """How many open stories have each value, entity and name: what many of them share
+    says little about which one an article belongs to."""
 
     values: Counter[int]
     entities: Counter[str]
     names: Counter[str]
-    sources: Counter[str]
-    leads: Counter[str]
 
 
 def _score(
