@@ -171,6 +171,19 @@ def test_headlines_quoting_different_sources_stay_apart() -> None:
     assert decide(kcna, [story_of(kremlin)], WINDOW).story is None
 
 
+def test_within_hours_places_and_actors_alone_join_only_when_the_same_people_speak() -> None:
+    # The sappers' return: Kim welcomes them; two hours later the Kursk governor tallies
+    # their work. Same place and unit, no figure or wording in common: two events.
+    from monitor.stories.cluster import SOFT_ONLY
+
+    welcome = article("en", 0, entities=frozenset({"kursk", "sappers"}), lead="Kim Jong Un")
+    tally = article("en", 2, entities=frozenset({"kursk", "sappers"}), lead="Kursk governor")
+    decision = decide(tally, [story_of(welcome)], WINDOW)
+    assert decision.story is None and decision.score == SOFT_ONLY
+    again = article("en", 2, entities=frozenset({"kursk", "sappers"}), lead="Kim Jong Un")
+    assert decide(again, [story_of(welcome)], WINDOW).story == 1
+
+
 def test_a_figure_of_its_own_a_day_later_on_places_and_actors_alone_is_a_new_story() -> None:
     # Kim meets the returning commanders (no figure); the next morning KCNA shows the
     # portraits of 101 dead at an award ceremony: another event, though both name the
