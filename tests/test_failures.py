@@ -35,7 +35,9 @@ def bad_config(tmp_path: Path, feed_server: FeedServer) -> Path:
     feeds["good"] = feed_server.url("/feeds/yonhap_en.xml")
     feeds["gzip-ok"] = feed_server.url("/bad/gzip-ok")
     feeds["moved"] = feed_server.url("/bad/moved")
-    return write_config(tmp_path, feeds)
+    # Fixed intervals: an adaptive wait depends on the hour and the feeds' history, and
+    # the waits asserted here are the backoff's and the server's, not the rhythm's.
+    return write_config(tmp_path, feeds, extra="[schedule]\nadaptive = false\n")
 
 
 def poll(config: Path, code: int = 0) -> str:
