@@ -61,8 +61,22 @@ WAYS = [
     ("en", "Digest: Kenyan captured in Ukraine; North Korean troops cross the MDL", "", False),
 ]
 
+# The soldiers named by whose they are ("Kim's men"), a number of men, and words that
+# look like another story but are not: 화성지구 is a Pyongyang district, not the missile.
+NAMES = [
+    ("pl", "Żołnierze Kima uczą się w Rosji walki dronami", "", True),
+    ("uk", "Людей Кіма не видно на фронті", "", True),
+    ("id", "Anak buah Kim dikirim ke Kursk", "", True),
+    ("sv", "Nordkorea skickar 10 000 man till Ryssland", "", True),
+    ("de", "Nordkorea schickt weitere 3.000 Mann nach Russland", "", True),
+    ("ko", "평양 화성지구에 기념관 착공", "김 위원장은 해외군사작전 참전자를 기렸다.", True),
+    ("ko", "北, 화성-19형 발사", "김 위원장은 러시아 파병 부대도 언급했다.", False),
+    ("ja", "軍事パレードに中国首相", "北朝鮮はロシアへの派兵で関係を深めた。", False),
+    ("en", "Kim Jong Un visits a factory", "Thousands of men work there for Russia.", False),
+]
 
-@pytest.mark.parametrize(("lang", "title", "summary", "hit"), ROWS + WAYS)
+
+@pytest.mark.parametrize(("lang", "title", "summary", "hit"), ROWS + WAYS + NAMES)
 def test_the_shipped_watch_on_one_headline(lang: str, title: str, summary: str, hit: bool) -> None:
     entry = Entry("k", None, title, summary, None, lang)
     assert bool(MATCHER.matches(entry)) is hit, MATCHER.verdicts(entry)
