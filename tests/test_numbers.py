@@ -206,6 +206,10 @@ KO = [
     ("2천700여 명", "count 2700 more than"),
     ("100여 명", "count 100 more than"),
     ("수천 명", ""),
+    ("공병 천여 명", "count 1000 more than"),  # 천 and 만 with no digit before them
+    ("파병군 만여 명이", "count 10000 more than"),
+    ("만 명", "count 10000"),
+    ("북한군만 명단", ""),  # 만 "only" ends a word; 명단 is a list
     ("약 1만 명", "count 10000 about"),
     ("약1만 명", "count 10000 about"),
     ("요약 3", "count 3"),  # 요약 (summary) ends in 약, but is no qualifier

@@ -70,6 +70,46 @@ FIGURES = [
     ),
     ("en", "Russia fires 170 mm guns at Kursk on Feb. 27, 2025", "", set()),
     ("en", "A 24-year-old North Korean soldier was captured", "", set()),
+    # The wounded who were taken prisoner are counted as captured (figures.outranks).
+    (
+        "en",
+        "Two wounded North Korean soldiers taken prisoner, Zelensky says",
+        "",
+        {("captured", 2, "Zelensky")},
+    ),
+    # A comma between: "sent" belongs to the 15,000, the 4,700 are the killed or wounded.
+    (
+        "de",
+        "Geheimdienst: 600 Nordkoreaner gefallen",
+        "Pjöngjang habe 15.000 Soldaten geschickt, rund 4700 seien getötet oder verwundet.",
+        {("killed", 600, "NIS"), ("deployed", 15000, "NIS"), ("casualties", 4700, "NIS")},
+    ),
+    # A sentence that names nobody on purpose takes no source from the headline.
+    (
+        "en",
+        "Pyongyang admits its troops fought in Kursk, KCNA says",
+        "Intelligence estimates put the deployment at 10,000 to 12,000 soldiers.",
+        {("deployed", 10000, None)},
+    ),
+    # "told lawmakers": the lawmakers heard it, the spy agency said it.
+    (
+        "en",
+        "Kim opens new homes for families of the fallen",
+        "South Korea's spy agency told lawmakers about 6,000 North Korean troops were killed"
+        " or wounded.",
+        {("casualties", 6000, "NIS")},
+    ),
+    # 천 with no digit before it; a count glued to the word before it (Japanese).
+    ("ko", '국정원 "공병 천여 명 추가 파병"', "", {("additional", 1000, "NIS")}),
+    (
+        "ja",
+        "韓国軍、北朝鮮兵の死傷者を推計",
+        "去年派遣された約1万1000人のうち、およそ4000人が死傷した。",
+        {
+            ("deployed", 11000, "South Korean military"),
+            ("casualties", 4000, "South Korean military"),
+        },
+    ),
 ]
 
 
@@ -518,3 +558,16 @@ def test_needs_unit_counts_a_kind_only_beside_a_word_for_people() -> None:
     assert {(f.kind, f.value) for f in reader.read(text, "", "", "en")} == {("deployed", 3000)}
     loose = FigureReader(FigureSpec(spec.kinds, (), spec.units, spec.default_kind))
     assert {f.value for f in loose.read(text, "", "", "en")} == {200, 3000}
+
+
+@pytest.mark.parametrize("key", ["needs_unit", "outranks"])
+def test_a_kind_list_names_only_declared_kinds(key: str) -> None:
+    from monitor.stories.spec import figures_from
+
+    problems: list[str] = []
+    raw = {"kinds": {"captured": ["captured"]}, key: ["captured", "arrested"]}
+    spec = figures_from(raw, "w.toml", problems)
+    assert spec is not None and getattr(spec, key) == frozenset()
+    assert problems == [
+        f"w.toml: figures.{key}: expected a list of the kinds, got ['captured', 'arrested']"
+    ]

@@ -65,6 +65,13 @@ REACH = 6  # words between a count and the word that says what it counts
 PART_REACH = 10
 UNIT_REACH = 3  # words between a count and the word for people after it
 MIN_VALUE = 2  # "one soldier" is a story, not a figure
+# A comma, semicolon, colon, dash or bracket between a count and a kind word makes the
+# word this many words farther: in "15,000 were sent, about 4,700 were killed or
+# wounded" the 4,700 are the killed or wounded, though "sent" stands nearer to them.
+CLAUSE_COST = 3
+_CUT = re.compile(r"[,;:](?=\s|$)|\s[-–—]\s|[…()、，；]")
+# The word before a name that makes it the audience, not the source: "told lawmakers".
+AUDIENCE = {"told", "tells", "telling", "briefed", "briefing", "informed", "unterrichtete"}
 
 
 class FigureReader:
@@ -76,6 +83,7 @@ class FigureReader:
         self._order = {kind: n for n, (kind, _terms) in enumerate(spec.kinds)}
         self._sources = Lexicon(spec.sources)
         self._units = Lexicon([("unit", spec.units)])
+        self._unnamed = Lexicon([("unnamed", spec.unnamed)]) if spec.unnamed else None
 
     def sources(self, text: str) -> list[str]:
         """The sources a text names, in order of first mention."""
@@ -118,11 +126,21 @@ class FigureReader:
             return []
         folded = fold(sentence)
         spans = [_words(sentence, n) for n in numbers]
-        wholes = _wholes(folded.split(), spans)
-        kinds = self._bind(folded, spans, wholes, language)
+        words = folded.split()
+        wholes = _wholes(words, spans)
+        cuts = [len(fold(sentence[: m.start()]).split()) for m in _CUT.finditer(sentence)]
+        kinds = self._bind(folded, spans, wholes, language, cuts)
         units = [first for first, _last, _label in self._units.find(folded)]
         # "ukrainischer Geheimdienst" is HUR, though "Geheimdienst" alone is the NIS
-        sources = _outermost(self._sources.find(folded))
+        sources = [
+            f
+            for f in _outermost(self._sources.find(folded))
+            if not (f[0] and words[f[0] - 1] in AUDIENCE)
+        ]
+        # "Intelligence estimates put the deployment at 10,000": the headline's source
+        # is not the one of a figure its sentence says is nobody's in particular
+        if self._unnamed is not None and self._unnamed.find(folded):
+            fallback = None
         figures = []
         for index, number in enumerate(numbers):
             span = spans[index]
@@ -162,12 +180,15 @@ class FigureReader:
         spans: list[tuple[int, int]],
         wholes: dict[int, int],
         language: str | None = None,
+        cuts: list[int] | None = None,
     ) -> dict[int, str]:
         """Kind words to counts, one to one, nearest pairs first: in "100 soldiers
         killed, 1,000 wounded" each count gets its own word. A word inside a longer one
         ("killed" in "killed or wounded") or inside a count ("more" in "more than 3,000")
         does not count on its own. At equal distance a word after the count wins, then
-        the kind written first."""
+        the kind written first. A word across a clause boundary (``cuts``) stands
+        ``CLAUSE_COST`` farther, and a word of a kind that ``outranks`` the others takes
+        a count of its own clause first."""
         words = _outermost(self._kinds.find(folded))
         if language not in NOUN_FIRST:  # there a count and its word share one token
             words = [w for w in words if not any(_inside((w[0], w[1]), sp) for sp in spans)]
@@ -184,9 +205,16 @@ class FigureReader:
         # before it in "사망 300명", "死者600人" (Korean writes "100명 사망" too, so the
         # next count then takes the word after it).
         before_wins = language in NOUN_FIRST
+        cuts = cuts or []
+
+        def apart(a: tuple[int, int], b: tuple[int, int]) -> int:
+            low, high = (a[1], b[0]) if a[0] < b[0] else (b[1], a[0])
+            return sum(low <= c <= high for c in cuts)
+
         pairs = sorted(
             (
-                _distance((first, last), span),
+                not (kind in self.spec.outranks and apart((first, last), span) == 0),
+                _distance((first, last), span) + CLAUSE_COST * min(1, apart((first, last), span)),
                 n,
                 (first < span[0]) != before_wins,
                 self._order[kind],
@@ -258,6 +286,8 @@ def _inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
 def _words(sentence: str, number: Number) -> tuple[int, int]:
     """The words of ``fold(sentence)`` a number spans: (first, after the last)."""
     first = len(fold(sentence[: number.start]).split())
+    if first and sentence[number.start - 1 : number.start].isalnum():
+        first -= 1  # glued to the word before it: "派遣された約1万1000人" is one word
     return first, first + max(1, len(fold(sentence[number.start : number.end]).split()))
 
 

@@ -33,6 +33,8 @@ _DATE_TIME = re.compile(
 _SHORT_YEAR = re.compile(r"[-–/](\d\d)(?!\d)")  # "2024-25", "2024/25"
 _SHORT_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(?!\d)")  # German "am 27.02."
 _KO_ORDINAL = re.compile(rf"({'|'.join(KO_ORDINALS)})\s?번째")
+# 천 and 만 with no digit before them: "천여 명" (a thousand-odd), "만 명" (ten thousand)
+_KO_BARE = re.compile(r"[천만](?=여|\s?명)")
 _SMALL = {"십": 10, "백": 100, "천": 1000, "十": 10, "百": 100, "千": 1000}
 _BIG = {"만": 10**4, "억": 10**8, "조": 10**12, "万": 10**4, "萬": 10**4, "億": 10**8}
 _BIG |= {"亿": 10**8, "兆": 10**12}
@@ -301,6 +303,8 @@ def _word_atom(text: str, original: str, p: int, g: Grammar) -> _Atom | int:
         return m.end()
     if g.code in ("ko", "") and (k := _KO_ORDINAL.match(text, p, p + 12)):
         return _Atom(p, k.end(), KO_ORDINALS[k[1]], "ordinal")
+    if g.code in ("ko", "") and (k := _KO_BARE.match(text, p)):  # 천여 명, 만 명
+        return _Atom(p, k.end(), (_SMALL | _BIG)[k[0]], "word")
     n = g.numerals
     if n is None:
         return m.end()

@@ -9,6 +9,8 @@
     default_kind = "deployed"           # a count of people with no kind word near it
     units = ["troop*", "soldier*", "명"] # words that make a number a count of people
     needs_unit = ["deployed"]           # kinds that count only beside such a word
+    outranks = ["captured"]             # kinds whose word in the clause beats a nearer one
+    unnamed = ["estimates put"]         # a sentence of nobody's figures: no headline source
     [figures.kinds]                     # tried in this order: the nearest word wins,
     casualties = ["casualt*", "사상자*"]  # a tie goes to the kind written first
     [figures.sources]                   # who a figure is attributed to
@@ -29,7 +31,7 @@ from monitor.settings import parse_duration, shown
 from monitor.terms import checked_terms
 
 STORIES_KEYS = {"window", "entities"}
-FIGURES_KEYS = {"default_kind", "units", "kinds", "sources", "needs_unit"}
+FIGURES_KEYS = {"default_kind", "units", "kinds", "sources", "needs_unit", "outranks", "unnamed"}
 DEFAULT_WINDOW = timedelta(days=3)
 MAX_WINDOW = timedelta(days=30)
 _LABEL = re.compile(r"[A-Za-z0-9][\w .'-]{0,59}")  # "UK MoD", "Kim Jong Un", "lawmakers"
@@ -54,6 +56,10 @@ class FigureSpec:
     units: tuple[str, ...] = ()
     default_kind: str | None = None
     needs_unit: frozenset[str] = frozenset()  # kinds counted only with a word for people
+    # kinds whose word in a count's clause takes it before a nearer word of another kind:
+    # "two wounded soldiers taken prisoner" are two captured, not two wounded
+    outranks: frozenset[str] = frozenset()
+    unnamed: tuple[str, ...] = ()  # "estimates put": the sentence names no one on purpose
 
 
 def stories_from(raw: Any, where: str, problems: list[str]) -> StorySpec | None:
@@ -105,11 +111,20 @@ def figures_from(raw: Any, where: str, problems: list[str]) -> FigureSpec | None
         default_kind = None
     if default_kind is not None and not units:
         problems.append(f"{at}.units: a default_kind needs the words that make a count of people")
-    needs_unit = raw.get("needs_unit", [])
-    if not isinstance(needs_unit, list) or not set(needs_unit) <= set(dict(kinds)):
-        problems.append(f"{at}.needs_unit: expected a list of the kinds, got {shown(needs_unit)}")
-        needs_unit = []
-    return FigureSpec(kinds, sources, units, default_kind, frozenset(needs_unit))
+    needs_unit = _kind_list(raw, "needs_unit", kinds, at, problems)
+    outranks = _kind_list(raw, "outranks", kinds, at, problems)
+    unnamed = _terms(raw.get("unnamed", []), f"{at}.unnamed", problems)
+    return FigureSpec(kinds, sources, units, default_kind, needs_unit, outranks, unnamed)
+
+
+def _kind_list(
+    raw: dict[str, Any], key: str, kinds: Lexicon, at: str, problems: list[str]
+) -> frozenset[str]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not set(value) <= set(dict(kinds)):
+        problems.append(f"{at}.{key}: expected a list of the kinds, got {shown(value)}")
+        return frozenset()
+    return frozenset(value)
 
 
 def _unknown(raw: dict[str, Any], known: set[str], at: str, problems: list[str]) -> None:
