@@ -73,6 +73,11 @@ NAMES = [
     ("ko", "北, 화성-19형 발사", "김 위원장은 러시아 파병 부대도 언급했다.", False),
     ("ja", "軍事パレードに中国首相", "北朝鮮はロシアへの派兵で関係を深めた。", False),
     ("en", "Kim Jong Un visits a factory", "Thousands of men work there for Russia.", False),
+    # the war as the North's soldiers learn it, named without Russia or Ukraine
+    ("ko", '"드론전 경험 쌓는 북한군"…한반도 안보에 새 위협', "", True),
+    ("en", "North Korea's army is getting a crash course in modern war", "", True),
+    ("de", "Kommentar: Pjöngjangs Soldaten in Europa", "", True),
+    ("en", "North Korean soldiers cross the MDL briefly", "Warning shots were fired.", False),
 ]
 
 
