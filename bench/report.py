@@ -47,6 +47,12 @@ def table(results: dict[str, Any]) -> str:
         scale = scenario["scale"]  # a pass timed over a sample, scaled to the whole farm
         runs = {key: [p[key] * scale for p in passes] for key in ("wall", "cpu", "main_cpu")}
         row(scenario["label"], cells, runs)
+    fetch_floor = results.get("fetch_floor")
+    if fetch_floor:
+        n = fetch_floor["requests"]
+        cells = (f"0 / {n} / 0", "–", "–", "–")
+        runs = {"wall": fetch_floor["wall"], "cpu": fetch_floor["cpu"]}
+        row(f"**fetch floor**: aiohttp alone, {fetch_floor['in_flight']} in flight", cells, runs)
     args, farm_info, stored = results["args"], results["farm"], results["stored"]
     machine = results["machine"]
     pool = median([s for v in scenarios.values() for s in v["pool_start"]])
@@ -70,5 +76,20 @@ def table(results: dict[str, Any]) -> str:
             f"One feed at a time: {per_feed * 1000:.0f} ms per feed, "
             f"{per_feed * farm_info['feeds']:.0f} s for {farm_info['feeds']} unchanged feeds.",
             f"Server CPU in a first pass: {server_cpu:.2f} s (its own process, not counted above).",
+            *_against_fetch_floor(scenarios["unchanged"]["passes"], fetch_floor),
         ]
     )
+
+
+def _against_fetch_floor(passes: list[dict[str, Any]], floor: dict[str, Any] | None) -> list[str]:
+    """The unchanged pass against aiohttp alone: wall and CPU ratios, CPU per 304."""
+    if not floor:
+        return []
+    n = floor["requests"]
+    wall, cpu = median([p["wall"] for p in passes]), median([p["cpu"] for p in passes])
+    floor_wall, floor_cpu = median(floor["wall"]), median(floor["cpu"])
+    return [
+        f"Unchanged pass against the fetch floor: wall {wall / floor_wall:.2f}×, "
+        f"CPU {cpu / floor_cpu:.2f}×; CPU per 304 {cpu / n * 1000:.2f} ms "
+        f"(aiohttp alone {floor_cpu / n * 1000:.2f} ms)."
+    ]

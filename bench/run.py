@@ -2,6 +2,7 @@
 
     farm.generate -> server.serving (own process, ETag, added latency)
         -> floor: feedparser alone over the farm's bytes, 1 core and all cores
+        -> fetch floor: aiohttp alone, conditional GETs of every unchanged feed (all 304)
         -> (a) first pass, fresh database          every feed 200, parsed, stored
         -> (b) unchanged pass                      every feed 304
         -> (c) 10% of feeds changed                2 new items on each of them
@@ -29,6 +30,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -37,11 +39,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import feedparser
 
 from bench import farm
 from bench.report import table
-from bench.server import Server, serving
+from bench.server import Server, etag_of, serving
 from monitor import config as monitor_config
 from monitor.fetch import Fetcher
 from monitor.pipeline import Poller, fetch_settings
@@ -147,6 +150,48 @@ def measure_floor(bodies: list[bytes], workers: int, repeat: int) -> dict[str, A
         "one_core": {"wall": one_wall, "cpu": one_cpu},
         "all_cores": {"wall": all_wall, "cpu": all_cpu, "workers": workers},
     }
+
+
+# -- the fetch floor: aiohttp alone ------------------------------------------------------
+
+
+async def _conditional_gets(
+    pairs: list[tuple[str, str]], in_flight: int, repeat: int
+) -> list[tuple[float, float, Counter[int]]]:
+    """``repeat`` passes of one GET per (url, ETag) with ``If-None-Match``, at most
+    ``in_flight`` at a time, over one session (its connections kept, as monitor keeps
+    its clients between passes): wall, CPU of this process and statuses of each pass."""
+    out = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight)) as client:
+
+        async def one(url: str, etag: str, statuses: Counter[int]) -> None:
+            async with client.get(url, headers={"If-None-Match": etag}) as response:
+                await response.read()
+                statuses[response.status] += 1
+
+        for _ in range(repeat):
+            statuses: Counter[int] = Counter()
+            cpu, started = main_cpu(), time.perf_counter()
+            await asyncio.gather(*(one(url, etag, statuses) for url, etag in pairs))
+            out.append((time.perf_counter() - started, main_cpu() - cpu, statuses))
+    return out
+
+
+def measure_fetch_floor(
+    server: Server, folder: Path, feeds: list[farm.FarmFeed], in_flight: int, repeat: int
+) -> dict[str, Any]:
+    """What an unchanged pass costs with no feed reader at all: aiohttp asking every
+    feed with its ETag, ``in_flight`` requests at a time, every answer a 304."""
+    pairs = [
+        (server.feed_url(f.name), etag_of((folder / f"{f.name}.xml").read_bytes())) for f in feeds
+    ]
+    passes = asyncio.run(_conditional_gets(pairs, in_flight, repeat))
+    for _wall, _cpu, statuses in passes:
+        if statuses != Counter({304: len(pairs)}):
+            sys.exit(f"bench: the fetch floor expected {len(pairs)} answers 304, got {statuses}")
+    walls, cpus = [p[0] for p in passes], [p[1] for p in passes]
+    say(f"  fetch floor: {len(pairs)} × 304 in {statistics.median(walls):.2f}s")
+    return {"in_flight": in_flight, "requests": len(pairs), "wall": walls, "cpu": cpus}
 
 
 # -- passes of monitor -----------------------------------------------------------------------
@@ -293,6 +338,10 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             record("first", "(a) first pass, fresh database", passes, pool_start)
             if number < args.repeat - 1:
                 store.close()
+        say(f"fetch floor: aiohttp alone, {args.concurrency} in flight, every feed 304 ...")
+        results["fetch_floor"] = measure_fetch_floor(
+            server, folder, feeds, args.concurrency, args.repeat
+        )
         unchanged: Prepare = set  # nothing expected "ok": every feed answers 304
         say("(b) unchanged pass ...")
         passes, pool_start = asyncio.run(session(config, store, server, [unchanged] * args.repeat))
