@@ -78,6 +78,11 @@ NAMES = [
     ("en", "North Korea's army is getting a crash course in modern war", "", True),
     ("de", "Kommentar: Pjöngjangs Soldaten in Europa", "", True),
     ("en", "North Korean soldiers cross the MDL briefly", "Warning shots were fired.", False),
+    # honours for the North's soldiers, and its conscripts sent west
+    ("en", "Why Pyongyang airs its soldiers' heroic sacrifices", "", True),
+    ("en", "Kim's youngest conscripts sent west", "Moscow needs more men.", True),
+    ("en", "Kim honours Korean War soldiers at a cemetery", "", False),
+    ("de", "Alabuga soll 12.000 Nordkoreaner bekommen", "Für die Montage in Russland.", False),
 ]
 
 
