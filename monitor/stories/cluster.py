@@ -173,7 +173,12 @@ def _score(
     elif article.lead and article.lead == story.lead:
         score += 0.5
         reasons.append(f"both headlines quote {article.lead}")
-    close = abs(article.when - story.last_seen) <= CLOSE
+    # Time counts while a story is young: coverage of one event comes within hours, and a
+    # story whose last article is recent but whose first is days old is the story the
+    # next related event (the prisoners' video after their capture) would be drawn into.
+    close = abs(article.when - story.last_seen) <= CLOSE and (
+        abs(article.when - story.first_seen) <= 2 * CLOSE
+    )
     if close:
         score += 0.5
         reasons.append("within hours of its last article")
