@@ -83,6 +83,15 @@ NAMES = [
     ("en", "Kim's youngest conscripts sent west", "Moscow needs more men.", True),
     ("en", "Kim honours Korean War soldiers at a cemetery", "", False),
     ("de", "Alabuga soll 12.000 Nordkoreaner bekommen", "Für die Montage in Russland.", False),
+    # the Workers' Party is the North's ruling party, not its workers; the Storm Corps
+    (
+        "en",
+        "Party cards for the dead",
+        "Pyongyang's Workers' Party admits soldiers killed in Kursk.",
+        True,
+    ),
+    ("en", "North Korean workers at a Russian building site", "They were sent to Kursk.", False),
+    ("en", "Storm Corps veteran speaks", "Most of his unit died in Russia.", True),
 ]
 
 
