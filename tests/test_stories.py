@@ -224,6 +224,15 @@ def test_within_hours_places_and_actors_alone_join_only_when_the_same_people_spe
     assert decide(again, [story_of(welcome)], WINDOW).story == 1
 
 
+def test_a_small_shared_count_says_less_than_a_large_one() -> None:
+    # "The two prisoners" recur in every story about them for months; 3,000 more troops
+    # in one week do not.
+    for value, joins in ((2, False), (3000, True)):
+        first = article("en", 0, frozenset({("captured", value)}))
+        later = article("de", 2, frozenset({("captured", value)}))
+        assert (decide(later, [story_of(first)], WINDOW).story == 1) is joins, value
+
+
 def test_time_counts_only_while_a_story_is_young() -> None:
     # The capture is reported for a day and a half; the prisoners' video comes two hours
     # after its last article. Both name the prisoners: within hours of a young story that
@@ -448,9 +457,9 @@ def test_the_review_page_opens_on_stories_with_their_figures(coverage: Path) -> 
         ("stories_dev2.jsonl", (0.97, 0.88), (0.87, 0.82)),
         # measured as held out first and last, tuned on since
         ("stories_holdout2.jsonl", (0.97, 0.88), (0.84, 0.80)),
-        ("stories_holdout3.jsonl", (0.85, 0.86), (0.92, 0.80)),
+        ("stories_holdout3.jsonl", (0.87, 0.84), (0.92, 0.80)),
         # close stories: the hardest grouping, written for development
-        ("stories_dev3.jsonl", (0.66, 0.85), (0.83, 0.74)),
+        ("stories_dev3.jsonl", (0.70, 0.85), (0.83, 0.74)),
     ],
 )
 def test_grouping_and_figures_keep_their_measured_floors(

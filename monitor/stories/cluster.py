@@ -28,6 +28,7 @@ MAX_TEXTS = 12  # texts a story keeps for wording comparisons (its latest)
 CLOSE = timedelta(hours=12)
 NAMES_CAP = 0.5  # what shared capitalised names can add at most
 SOFT_ONLY = JOIN - 0.5  # a join on places and actors alone, where they do not suffice
+SMALL = 10  # a shared count under this says half as much (see _background)
 BACKGROUND = 0.5  # a shared figure that is not in the article's headline counts this much
 
 
@@ -211,7 +212,9 @@ def _score(
 def _background(article: Article, value: int) -> float:
     """How much a shared value says: a figure the headline gives is the article's news;
     one only its summary gives, with a headline about something else, is often the
-    background every story of the week repeats (the 11,000 of the first deployment)."""
+    background every story of the week repeats (the 11,000 of the first deployment).
+    A small count (the two prisoners) recurs in every story about the same people."""
+    weight = 1.0 if value >= SMALL else BACKGROUND
     if article.headline_values is None or value in article.headline_values:
-        return 1.0
-    return BACKGROUND
+        return weight
+    return weight * BACKGROUND
