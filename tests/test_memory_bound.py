@@ -15,7 +15,8 @@ import asyncio
 from pathlib import Path
 
 from monitor.config import Config, load
-from monitor.pipeline import BODIES_PER_WORKER, Poller
+from monitor.pacing import BODIES_PER_WORKER
+from monitor.pipeline import Poller
 from monitor.records import FeedOutcome
 from monitor.store import Store
 from tests.conftest import FeedServer, write_config

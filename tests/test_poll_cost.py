@@ -1,6 +1,6 @@
 """What a poll costs the database, counted in statements (``set_trace_callback``), not
 timed (``bench/run.py`` times), and what writing several polls in one transaction
-(``Store.record_polls``, ``pipeline.WriteBatch``) keeps: the same rows as one poll at a
+(``Store.record_polls``, ``pacing.WriteBatch``) keeps: the same rows as one poll at a
 time, and a poll that cannot be written costs the others nothing."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from monitor.errors import StoreError
 from monitor.fetch import _CookieJar
-from monitor.pipeline import WriteBatch
+from monitor.pacing import WriteBatch
 from monitor.records import Entry, FeedConfig, FetchResult, ParsedFeed
 from monitor.store import Store
 from monitor.store.entries import PollWrite
