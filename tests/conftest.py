@@ -11,11 +11,14 @@ import gzip
 import hashlib
 import importlib.metadata
 import os
+import signal
+import sqlite3
+import subprocess
 import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -250,3 +253,96 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("ALL_PROXY", raising=False)
+
+
+# -- the daemon, as a process ---------------------------------------------------------
+
+
+class Daemon:
+    """`monitor run` as a subprocess, its log in a file the test reads as it grows: the
+    daemon tests (test_daemon, test_reload, test_rhythm) start it through ``daemons``."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.db = config.parent / "monitor.db"
+        self.log_path = config.parent / "daemon.log"
+        self.log_file = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def wait_log(self, text: str, timeout: float = 20.0) -> None:
+        try:
+            wait_for(lambda: text in self.log() or self.process.poll() is not None, timeout)
+        except AssertionError:
+            raise AssertionError(f"{text!r} not logged:\n{self.log()}") from None
+        assert text in self.log(), self.log()
+
+    def polls(self, feed: str) -> int:
+        return count(
+            self.db,
+            "SELECT count(*) FROM fetch_log JOIN feeds ON feeds.id = fetch_log.feed_id"
+            f" WHERE feeds.name = '{feed}'",
+        )
+
+    def wait_polls(self, feed: str, at_least: int, timeout: float = 20.0) -> None:
+        try:
+            wait_for(lambda: self.polls(feed) >= at_least, timeout)
+        except AssertionError:
+            raise AssertionError(f"{feed} not polled {at_least} times:\n{self.log()}") from None
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> str:
+        """Send ``sig``; the daemon must end cleanly: exit 0, no traceback, "stopped"."""
+        self.process.send_signal(sig)
+        self.process.wait(timeout=30)
+        output = self.log()
+        assert self.process.returncode == 0, output
+        assert "Traceback" not in output, output
+        assert output.rstrip().endswith("stopped"), output
+        return output
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log_file.close()
+
+
+@pytest.fixture
+def daemons() -> Iterator[Callable[[Path], Daemon]]:
+    started: list[Daemon] = []
+
+    def start(config: Path) -> Daemon:
+        started.append(Daemon(config))
+        return started[-1]
+
+    yield start
+    for daemon in started:
+        daemon.close()
+
+
+def count(db: Path, sql: str) -> int:
+    """The one number ``sql`` selects from the database at ``db``; 0 before it exists."""
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+    except sqlite3.OperationalError:  # tables not created yet
+        return 0
+
+
+def fast_schedule(config: Path) -> Path:
+    """``config`` polling every second without jitter, for the daemon tests."""
+    config.write_text(
+        config.read_text().replace(
+            "[parse]", '[schedule]\ninterval = "1s"\njitter = "0s"\n\n[parse]'
+        )
+    )
+    return config

@@ -8,9 +8,7 @@ import asyncio
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from monitor.config import load
 from monitor.pipeline import Poller
 from monitor.reload import diff
 from monitor.schedule import open_store
-from tests.conftest import WATCHES, FeedServer, wait_for, write_config
+from tests.conftest import WATCHES, Daemon, FeedServer, count, wait_for, write_config
 
 EXTRA_WATCH = """\
 description = "the raw materials deal"
@@ -190,86 +188,6 @@ def test_a_poll_in_flight_finishes_with_the_old_config_the_next_uses_the_new(
             " JOIN feeds ON feeds.id = entries.feed_id GROUP BY 1, 2"
         ).fetchall()
     assert sorted(rows) == [("tagesschau", "nk-troops-russia"), ("yonhap-en", "nk")]
-
-
-# -- the daemon -----------------------------------------------------------------------
-
-
-class Daemon:
-    """`monitor run` as a subprocess, its log in a file the test reads as it grows."""
-
-    def __init__(self, config: Path) -> None:
-        self.config = config
-        self.db = config.parent / "monitor.db"
-        self.log_path = config.parent / "daemon.log"
-        self.log_file = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def wait_log(self, text: str, timeout: float = 20.0) -> None:
-        try:
-            wait_for(lambda: text in self.log() or self.process.poll() is not None, timeout)
-        except AssertionError:
-            raise AssertionError(f"{text!r} not logged:\n{self.log()}") from None
-        assert text in self.log(), self.log()
-
-    def polls(self, feed: str) -> int:
-        return count(
-            self.db,
-            "SELECT count(*) FROM fetch_log JOIN feeds ON feeds.id = fetch_log.feed_id"
-            f" WHERE feeds.name = '{feed}'",
-        )
-
-    def wait_polls(self, feed: str, at_least: int, timeout: float = 20.0) -> None:
-        try:
-            wait_for(lambda: self.polls(feed) >= at_least, timeout)
-        except AssertionError:
-            raise AssertionError(f"{feed} not polled {at_least} times:\n{self.log()}") from None
-
-    def stop(self) -> str:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
-        output = self.log()
-        assert self.process.returncode == 0, output
-        assert "Traceback" not in output, output
-        assert output.rstrip().endswith("stopped"), output
-        return output
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.log_file.close()
-
-
-@pytest.fixture
-def daemons() -> Iterator[Callable[[Path], Daemon]]:
-    started: list[Daemon] = []
-
-    def start(config: Path) -> Daemon:
-        started.append(Daemon(config))
-        return started[-1]
-
-    yield start
-    for daemon in started:
-        daemon.close()
-
-
-def count(db: Path, sql: str) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(db) as conn:
-            return int(conn.execute(sql).fetchone()[0])
-    except sqlite3.OperationalError:  # tables not created yet
-        return 0
 
 
 @pytest.mark.slow

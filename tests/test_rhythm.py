@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from monitor import rhythm
 from monitor.store import Store
-from tests.conftest import FeedServer, wait_for, write_config
+from tests.conftest import Daemon, FeedServer, fast_schedule, wait_for, write_config
 
 NOW = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
@@ -297,47 +298,34 @@ def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 @pytest.mark.slow
-def test_the_daemon_waits_as_long_as_max_age_asks(tmp_path: Path, feed_server: FeedServer) -> None:
+def test_the_daemon_waits_as_long_as_max_age_asks(
+    tmp_path: Path, feed_server: FeedServer, daemons: Callable[[Path], Daemon]
+) -> None:
     feeds = {
         "cached": feed_server.url("/bad/max-age"),
         "plain": feed_server.url("/feeds/tagesschau.xml"),
     }
-    config = write_config(tmp_path, feeds)
-    config.write_text(
-        config.read_text().replace(
-            "[parse]", '[schedule]\ninterval = "1s"\njitter = "0s"\n\n[parse]'
-        )
-    )
-    db = tmp_path / "monitor.db"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    daemon = daemons(fast_schedule(write_config(tmp_path, feeds)))
+    db, config = daemon.db, daemon.config
+    count = "SELECT count(*) FROM fetch_log JOIN feeds ON feeds.id = feed_id WHERE name = "
+    wait_for(lambda: _rows(db, count + "'cached'") == [(1,)], timeout=30)
+    started = time.monotonic()
+    # The plain feed, at its 1s interval, is polled again and again meanwhile.
+    wait_for(lambda: _rows(db, count + "'plain'")[0][0] >= 4, timeout=30)
+    assert time.monotonic() - started >= 2
+    assert sum(path == "/bad/max-age" for path, _ in feed_server.requests) == 1
+    row = _rows(db, "SELECT last_fetch_at, next_attempt_at FROM feeds WHERE name = 'cached'")[0]
+    fetched, planned = (datetime.fromisoformat(str(v)) for v in row)
+    assert planned - fetched >= timedelta(seconds=3599)
+    note = _rows(db, "SELECT value FROM state WHERE key = 'plan:cached'")[0][0]
+    assert json.loads(str(note))["reason"] == "server asks: max-age 3600"
+    shown = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), "feeds", "--json"],
+        capture_output=True,
         text=True,
+        check=True,
     )
-    try:
-        count = "SELECT count(*) FROM fetch_log JOIN feeds ON feeds.id = feed_id WHERE name = "
-        wait_for(lambda: _rows(db, count + "'cached'") == [(1,)], timeout=30)
-        started = time.monotonic()
-        # The plain feed, at its 1s interval, is polled again and again meanwhile.
-        wait_for(lambda: _rows(db, count + "'plain'")[0][0] >= 4, timeout=30)
-        assert time.monotonic() - started >= 2
-        assert sum(path == "/bad/max-age" for path, _ in feed_server.requests) == 1
-        row = _rows(db, "SELECT last_fetch_at, next_attempt_at FROM feeds WHERE name = 'cached'")[0]
-        fetched, planned = (datetime.fromisoformat(str(v)) for v in row)
-        assert planned - fetched >= timedelta(seconds=3599)
-        note = _rows(db, "SELECT value FROM state WHERE key = 'plan:cached'")[0][0]
-        assert json.loads(str(note))["reason"] == "server asks: max-age 3600"
-        shown = subprocess.run(
-            [sys.executable, "-m", "monitor", "--config", str(config), "feeds", "--json"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        by_name = {f["name"]: f for f in json.loads(shown.stdout)}
-        assert by_name["cached"]["next_attempt_reason"] == "server asks: max-age 3600"
-        assert by_name["plain"]["next_attempt_reason"]
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
-    assert "Traceback" not in output, output
+    by_name = {f["name"]: f for f in json.loads(shown.stdout)}
+    assert by_name["cached"]["next_attempt_reason"] == "server asks: max-age 3600"
+    assert by_name["plain"]["next_attempt_reason"]
+    daemon.stop()
