@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.cli import cli
 from monitor.config import load
@@ -598,3 +600,56 @@ def test_a_kind_list_names_only_declared_kinds(key: str) -> None:
     assert problems == [
         f"w.toml: figures.{key}: expected a list of the kinds, got ['captured', 'arrested']"
     ]
+
+
+def test_a_sentence_is_read_up_to_its_bound() -> None:
+    # A hostile summary without a full stop is read up to MAX_SENTENCE characters: a
+    # figure after that is not read (each count is placed among the words before it,
+    # so an unbounded sentence would cost time quadratic in its length).
+    from monitor.stories.figures import MAX_SENTENCE
+
+    assert READER is not None
+    padding = ", and" * (MAX_SENTENCE // 5)
+    early = READER.read("", "North Korea sent 3,000 soldiers" + padding, "", "en")
+    late = READER.read("", "North Korea" + padding + " sent 3,000 soldiers", "", "en")
+    assert [(f.kind, f.value) for f in early] == [("deployed", 3000)]
+    assert late == []
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 8), st.integers(1, 5), st.sampled_from("abc")), max_size=12)
+)
+def test_outermost_keeps_exactly_the_matches_no_longer_one_contains(
+    raw: list[tuple[int, int, str]],
+) -> None:
+    from monitor.stories.figures import _inside, _outermost
+
+    found = [(a, a + n, label) for a, n, label in raw]
+    expected = [
+        f
+        for f in found
+        if not any(
+            g != f and _inside((f[0], f[1]), (g[0], g[1]))
+            for g in found
+            if g[1] - g[0] > f[1] - f[0]
+        )
+    ]
+    assert _outermost(found) == expected
+
+
+@given(
+    st.lists(st.sampled_from(["Feb.", "Rep.", "Lee", "3,000 troops", "went.", " "]), max_size=30)
+)
+def test_rejoined_joins_a_split_after_an_abbreviation_and_keeps_the_text(
+    words: list[str],
+) -> None:
+    from monitor.stories.figures import _rejoined
+    from monitor.terms import sentences
+
+    parts = sentences(" ".join(words))
+    joined = _rejoined(parts)
+    assert " ".join(joined).split() == " ".join(parts).split()  # no word lost or moved
+    # a part is joined to the one before exactly when that one ends in an abbreviation
+    assert len(joined) == len(parts) - sum(
+        p.rstrip().endswith(("Feb.", "Rep.")) for p in parts[:-1]
+    )

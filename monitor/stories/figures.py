@@ -65,6 +65,10 @@ REACH = 6  # words between a count and the word that says what it counts
 PART_REACH = 10
 UNIT_REACH = 3  # words between a count and the word for people after it
 MIN_VALUE = 2  # "one soldier" is a story, not a figure
+# A sentence is read up to here. Real ones are far shorter; a hostile feed's summary of
+# 100,000 characters without a full stop would otherwise cost seconds per entry, since
+# each count and clause boundary is placed among the words before it.
+MAX_SENTENCE = 1000
 # A comma, semicolon, colon, dash or bracket between a count and a kind word makes the
 # word this many words farther: in "15,000 were sent, about 4,700 were killed or
 # wounded" the 4,700 are the killed or wounded, though "sent" stands nearer to them.
@@ -99,7 +103,8 @@ class FigureReader:
         found: dict[tuple[str, int, str | None], Figure] = {}
         guessed: set[tuple[str, int, str | None]] = set()
         for field, text in (("title", title), ("summary", summary), ("content", content)):
-            for sentence in _rejoined(sentences(text)):
+            for whole in _rejoined(sentences(text)):
+                sentence = whole[:MAX_SENTENCE]
                 for figure, guess in self._sentence(sentence, field, language, fallback):
                     key = (figure.kind, figure.value, figure.source)
                     if key not in found and guess:
@@ -242,14 +247,16 @@ _ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-Z][a-z]{1,3}|[a-z]{1,3})\.$")
 
 def _rejoined(parts: list[str]) -> list[str]:
     """Sentences again, where a split fell after an abbreviation ("Feb. 27 (Yonhap)",
-    "Rep. Lee"): a day or a name is not the start of a figure."""
-    out: list[str] = []
+    "Rep. Lee"): a day or a name is not the start of a figure. Only the end of each part
+    is looked at, and the parts of a sentence are joined once: a hostile text of
+    100,000 characters of "Feb. " costs as much as any other text of its length."""
+    groups: list[list[str]] = []
     for part in parts:
-        if out and _ABBREVIATION.search(out[-1].rstrip()):
-            out[-1] = f"{out[-1].rstrip()} {part.lstrip()}"
+        if groups and _ABBREVIATION.search(groups[-1][-1][-16:].rstrip()[-8:]):
+            groups[-1].append(part)
         else:
-            out.append(part)
-    return out
+            groups.append([part])
+    return [g[0] if len(g) == 1 else " ".join(p.strip() for p in g) for g in groups]
 
 
 def _wholes(words: list[str], spans: list[tuple[int, int]]) -> dict[int, int]:
@@ -267,16 +274,22 @@ def _wholes(words: list[str], spans: list[tuple[int, int]]) -> dict[int, int]:
 
 
 def _outermost(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Drop every match that lies inside a longer one."""
-    return [
-        f
-        for f in found
-        if not any(
-            g != f and _inside((f[0], f[1]), (g[0], g[1]))
-            for g in found
-            if g[1] - g[0] > f[1] - f[0]
-        )
-    ]
+    """Drop every match that lies inside a longer one; the rest in their order.
+
+    One sweep by start (longest first): a match ending no later than the farthest end
+    seen so far lies inside an earlier, longer match, unless it is that match's very
+    span (two labels for the same words both stay)."""
+    order = sorted(range(len(found)), key=lambda i: (found[i][0], -found[i][1]))
+    keep: set[int] = set()
+    reach, reach_span = -1, (-1, -1)
+    for i in order:
+        first, last, _label = found[i]
+        if last <= reach and reach_span != (first, last):
+            continue
+        keep.add(i)
+        if last > reach:
+            reach, reach_span = last, (first, last)
+    return [f for i, f in enumerate(found) if i in keep]
 
 
 def _inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
