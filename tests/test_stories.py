@@ -653,3 +653,80 @@ def test_rejoined_joins_a_split_after_an_abbreviation_and_keeps_the_text(
     assert len(joined) == len(parts) - sum(
         p.rstrip().endswith(("Feb.", "Rep.")) for p in parts[:-1]
     )
+
+
+HOSTILE_PIECES = st.sampled_from(
+    [
+        "3,000",
+        "3.000",
+        "1만1천여 명",
+        "천여 명",
+        "10,000 to 12,000",
+        "약",
+        "rund",
+        "over",
+        "soldiers",
+        "troops",
+        "killed",
+        "wounded",
+        "captured",
+        "more",
+        "NIS",
+        "JCS",
+        "Zelensky",
+        "said",
+        "told lawmakers",
+        "estimates put",
+        "Feb.",
+        "Rep.",
+        ",",
+        ";",
+        ":",
+        " - ",
+        "(",
+        ")",
+        ".",
+        "…",
+        "、",
+        "人",
+        "명",
+        "北",
+        "Kursk",
+        "170 mm",
+        "2025",
+        "24-year-old",
+        "\u200b",
+        "\u00a0",
+        "\n",
+        "ß",
+        "İ",
+        "の",
+        "うち",
+        "of the",
+        "von den",
+    ]
+)
+
+
+@given(
+    st.lists(HOSTILE_PIECES | st.text(max_size=6), max_size=40).map(" ".join),
+    st.sampled_from(["en", "de", "ko", "ja", "zh", "ru", None]),
+)
+def test_figures_of_any_text_are_well_formed(text: str, language: str | None) -> None:
+    # Whatever a feed writes: no exception, and every figure is one the watch declares,
+    # from a sentence of the text, with a value that is a count.
+    from monitor.stories.article import Describer
+    from monitor.stories.figures import MIN_VALUE
+
+    assert WATCH.figures is not None
+    kinds = {kind for kind, _terms in WATCH.figures.kinds}
+    sources = {source for source, _terms in WATCH.figures.sources}
+    described = Describer(WATCH.stories, WATCH.figures).describe(
+        text[:40], text, text, language, datetime(2025, 1, 1, tzinfo=UTC)
+    )
+    for figure in described.figures:
+        assert figure.kind in kinds and (figure.source is None or figure.source in sources)
+        assert figure.value >= MIN_VALUE
+        if figure.high is not None:
+            assert figure.low == figure.value <= figure.high
+        assert " ".join(figure.sentence.split()) in " ".join(text.split())
