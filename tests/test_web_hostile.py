@@ -444,12 +444,16 @@ def test_no_hit_id_makes_a_500(client: httpx.Client, hit_id: str) -> None:
     status=st.one_of(st.sampled_from(["seen", "relevant"]), st.text(max_size=20)),
     note=st.text(max_size=NOTE_MAX + 50),
 )
+@example(hit_id=".", action="note", status="seen", note="")
+@example(hit_id="..", action="mark", status="seen", note="")
 @HOSTILE_SETTINGS
 def test_no_post_makes_a_500(
     client: httpx.Client, token: str, hit_id: str, action: str, status: str, note: str
 ) -> None:
+    # Dots encoded too: the client would resolve "/hits/./note" to "/hits/note" (RFC 3986
+    # dot segments) and the request would never reach the hit's route.
     answer = client.post(
-        f"/hits/{quote(hit_id, safe='')}/{action}",
+        f"/hits/{quote(hit_id, safe='').replace('.', '%2E')}/{action}",
         data={"status": status, "note": note, "csrf": token, "next": "/"},
     )
     assert answer.status_code in (303, 400, 404), (hit_id, answer.status_code)
