@@ -102,12 +102,11 @@ def _names(text: str) -> frozenset[str]:
     the watch does not list, which Latin-script languages mostly write alike."""
     found = set()
     for match in _CAPITALISED.finditer(text):
-        # the last character before the word, spaces skipped (a window, not the whole
-        # prefix: a hostile summary of many capitalised words stays linear)
+        # the last character before the word, spaces skipped, within a window (not the
+        # whole prefix: a hostile summary of many capitalised words stays linear); a word
+        # after more than 64 spaces is taken as a start, like one after a full stop
         start = match.start()
         before = text[max(0, start - 64) : start].rstrip()
-        if start > 64 and not before:
-            before = text[:start].rstrip()  # more than 64 spaces before the word
         if not before or before[-1] in ".!?:\"'«„“(—–-":
             continue  # the first word of a sentence or a quote is capitalised anyway
         found.add(match.group(1).lower())

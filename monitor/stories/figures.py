@@ -133,7 +133,7 @@ class FigureReader:
         spans = [_words(sentence, n) for n in numbers]
         words = folded.split()
         wholes = _wholes(words, spans)
-        cuts = [len(fold(sentence[: m.start()]).split()) for m in _CUT.finditer(sentence)]
+        cuts = [_words_before(sentence, m.start()) for m in _CUT.finditer(sentence)]
         kinds = self._bind(folded, spans, wholes, language, cuts)
         units = [first for first, _last, _label in self._units.find(folded)]
         # "ukrainischer Geheimdienst" is HUR, though "Geheimdienst" alone is the NIS
@@ -296,9 +296,14 @@ def _inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return b[0] <= a[0] and a[1] <= b[1]
 
 
+def _words_before(sentence: str, offset: int) -> int:
+    """How many words of ``fold(sentence)`` stand before character ``offset``."""
+    return len(fold(sentence[:offset]).split())
+
+
 def _words(sentence: str, number: Number) -> tuple[int, int]:
     """The words of ``fold(sentence)`` a number spans: (first, after the last)."""
-    first = len(fold(sentence[: number.start]).split())
+    first = _words_before(sentence, number.start)
     if first and sentence[number.start - 1 : number.start].isalnum():
         first -= 1  # glued to the word before it: "派遣された約1万1000人" is one word
     return first, first + max(1, len(fold(sentence[number.start : number.end]).split()))
