@@ -182,7 +182,7 @@ def make_item(feed: FarmFeed, seed: int, k: int) -> Item:
     )
 
 
-def headline(words: dict[str, Any], language: str, rng: random.Random) -> str:
+def headline(words: dict[str, list[str]], language: str, rng: random.Random) -> str:
     pick = rng.choice
     if language == "ko":
         return f"{pick(words['subjects'])}, {pick(words['objects'])} {pick(words['verbs'])}" + (

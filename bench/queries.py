@@ -211,7 +211,7 @@ def insert_ms(path: Path, repeat: int) -> float:
             )
         ]
         times = []
-        match = (Match("bench", 1.0, (TermHit("troops", "title", 0),)),)
+        match = (Match("bench", 1.0, (TermHit("troops", "troops", "title"),)),)
         for entry_id in free:
             start = time.perf_counter()
             with store.write() as db:

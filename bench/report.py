@@ -39,6 +39,9 @@ def table(results: dict[str, Any]) -> str:
     one, every = floor["one_core"], floor["all_cores"]
     row("feedparser alone, 1 core", parsed, one)
     row(f"**floor**: feedparser alone, {cores} cores", parsed, every)
+    as_called = results.get("floor_as_called")
+    if as_called:
+        row(f"feedparser as monitor calls it, {cores} cores", parsed, as_called["all_cores"])
     for scenario in scenarios.values():
         passes = scenario["passes"]
         last = passes[-1]
@@ -77,8 +80,27 @@ def table(results: dict[str, Any]) -> str:
             f"{per_feed * farm_info['feeds']:.0f} s for {farm_info['feeds']} unchanged feeds.",
             f"Server CPU in a first pass: {server_cpu:.2f} s (its own process, not counted above).",
             *_against_fetch_floor(scenarios["unchanged"]["passes"], fetch_floor),
+            *_against_as_called(
+                scenarios["first"]["passes"], floor, results.get("floor_as_called")
+            ),
         ]
     )
+
+
+def _against_as_called(
+    passes: list[dict[str, Any]], floor: dict[str, Any], as_called: dict[str, Any] | None
+) -> list[str]:
+    """The first pass against feedparser with its defaults and as monitor calls it."""
+    if not as_called:
+        return []
+    wall = median([p["wall"] for p in passes])
+    default = median(floor["all_cores"]["wall"])
+    called = median(as_called["all_cores"]["wall"])
+    options = ", ".join(f"{k}={v}" for k, v in as_called["options"].items())
+    return [
+        f"First pass against feedparser alone with its defaults: {wall / default:.2f}×; "
+        f"against feedparser as monitor calls it ({options}): {wall / called:.2f}×."
+    ]
 
 
 def _against_fetch_floor(passes: list[dict[str, Any]], floor: dict[str, Any] | None) -> list[str]:

@@ -53,7 +53,8 @@ def publish(
 ) -> list[float]:
     """A Poisson process thinned by the daily cycle (Lewis and Shedler)."""
     top = per_day / 24 * (1 + depth) / 3600  # items a second at the peak
-    times, at = [], 0.0
+    times: list[float] = []
+    at = 0.0
     while True:
         at += rnd.expovariate(top)
         if at >= days * DAY:

@@ -1,7 +1,8 @@
 """Time whole passes of ``monitor`` over a farm of feeds, and the floor under them.
 
     farm.generate -> server.serving (own process, ETag, added latency)
-        -> floor: feedparser alone over the farm's bytes, 1 core and all cores
+        -> floor: feedparser alone over the farm's bytes, 1 core and all cores, with its
+           defaults and as monitor calls it
         -> fetch floor: aiohttp alone, conditional GETs of every unchanged feed (all 304)
         -> (a) first pass, fresh database          every feed 200, parsed, stored
         -> (b) unchanged pass                      every feed 304
@@ -23,6 +24,7 @@ import argparse
 import asyncio
 import concurrent.futures
 import dataclasses
+import functools
 import json
 import logging
 import multiprocessing
@@ -122,31 +124,42 @@ def cpu_seconds(exclude: int) -> float:
 # -- the floor: feedparser alone ----------------------------------------------------------
 
 
-def floor_parse(body: bytes) -> tuple[int, float]:
-    """feedparser over one body, as ``monitor.parse`` calls it; (entries, CPU seconds)."""
+# How the floor calls feedparser: with its defaults, as a program that only parses would
+# ("feedparser alone"), and as ``monitor.parse`` calls it (no sanitizing, no resolving of
+# relative links: monitor turns the HTML into text itself).
+DEFAULTS: dict[str, bool] = {}
+AS_MONITOR_CALLS = {"sanitize_html": False, "resolve_relative_uris": False}
+
+
+def floor_parse(body: bytes, options: dict[str, bool] = DEFAULTS) -> tuple[int, float]:
+    """feedparser over one body; (entries, CPU seconds)."""
     started = time.process_time()
-    parsed = feedparser.parse(body, sanitize_html=True, resolve_relative_uris=False)
+    parsed = feedparser.parse(body, **options)
     return len(parsed.entries), time.process_time() - started
 
 
-def measure_floor(bodies: list[bytes], workers: int, repeat: int) -> dict[str, Any]:
+def measure_floor(
+    bodies: list[bytes], workers: int, repeat: int, options: dict[str, bool] = DEFAULTS
+) -> dict[str, Any]:
+    parse = functools.partial(floor_parse, options=options)
     one_wall, one_cpu = [], []
     for _ in range(repeat):
         cpu, started = time.process_time(), time.perf_counter()
-        entries = sum(floor_parse(body)[0] for body in bodies)
+        entries = sum(parse(body)[0] for body in bodies)
         one_wall.append(time.perf_counter() - started)
         one_cpu.append(time.process_time() - cpu)
     all_wall, all_cpu = [], []
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        list(pool.map(floor_parse, [TINY_FEED] * workers * 4))  # start and import every worker
+        list(pool.map(parse, [TINY_FEED] * workers * 4))  # start and import every worker
         for _ in range(repeat):
             cpu, started = time.process_time(), time.perf_counter()
-            results = list(pool.map(floor_parse, bodies, chunksize=4))
+            results = list(pool.map(parse, bodies, chunksize=4))
             all_wall.append(time.perf_counter() - started)
             all_cpu.append(time.process_time() - cpu + sum(r[1] for r in results))
     return {
         "entries": entries,
+        "options": options,
         "one_core": {"wall": one_wall, "cpu": one_cpu},
         "all_cores": {"wall": all_wall, "cpu": all_cpu, "workers": workers},
     }
@@ -301,6 +314,8 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     cores = os.cpu_count() or 1
     say(f"floor: feedparser alone, 1 core and {cores} cores ...")
     floor = measure_floor(bodies, cores, args.repeat)
+    say("floor: feedparser as monitor calls it ...")
+    as_called = measure_floor(bodies, cores, args.repeat, AS_MONITOR_CALLS)
     results: dict[str, Any] = {
         "machine": {
             "cpu_count": cores,
@@ -316,6 +331,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "formats": dict(Counter(f.format for f in feeds)),
         },
         "floor": floor,
+        "floor_as_called": as_called,
         "scenarios": {},
     }
     with serving(folder, args.latency, args.connect_latency) as server:

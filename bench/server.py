@@ -84,7 +84,8 @@ class FarmServer:
                 if int(headers.get("content-length", "0") or 0):
                     await reader.readexactly(int(headers["content-length"]))
                 if len(request) != 3:
-                    status, extra, body = 400, {}, b"bad request\n"
+                    status, body = 400, b"bad request\n"
+                    extra: dict[str, str] = {}
                     keep_alive = False
                 else:
                     method, target, version = request

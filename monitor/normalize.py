@@ -57,11 +57,26 @@ class EmptyEntry(ValueError):
     """An entry with no title, no summary and no link: nothing to keep."""
 
 
+# Elements whose content is no text of the entry: code, styles, embedded documents.
+_NOT_TEXT = [
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "noembed",
+    "noframes",
+    "object",
+    "applet",
+    "head",
+]
+
+
 def plain_text(value: str, *, is_html: bool) -> str:
     """HTML or text -> one line of clean text (entities decoded, NFC, spaces folded)."""
     if is_html and ("<" in value or "&" in value):
         tree = LexborHTMLParser(value)
-        tree.strip_tags(["script", "style", "noscript"])
+        tree.strip_tags(_NOT_TEXT)
         value = tree.text(separator=" ") if tree.body is not None else value
     if "&" in value and _ENTITY.search(value):
         value = html.unescape(value)  # double-escaped titles are common in real feeds

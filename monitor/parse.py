@@ -195,8 +195,11 @@ def _warned(feed: RawFeed, warnings: list[str]) -> RawFeed:
 
 
 def _feedparser(body: bytes, headers: dict[str, str]) -> Any:
+    # No sanitizing here: every piece of HTML becomes plain text in ``normalize`` (an
+    # HTML5 parser, scripts and their kin dropped), and only that text is stored or shown.
+    # feedparser's sanitizer would rewrite each summary's HTML first: a quarter of its time.
     return feedparser.parse(
-        body, response_headers=headers, sanitize_html=True, resolve_relative_uris=False
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
 
 

@@ -39,6 +39,10 @@ from tests.conftest import FEEDS, FeedServer, write_config
         ("<script>alert(1)</script>Title", True, "Title"),
         ("<img src=x onerror=alert(1)>Bild", True, "Bild"),
         ("북한군이 <i>러시아에</i>", True, "북한군이 러시아에"),
+        # feedparser no longer sanitizes: what is not the entry's text goes here
+        ("<iframe src=x>inner<script>s</script></iframe>Text", True, "Text"),
+        ("<template><b>hidden</b></template><style>p{}</style>Shown", True, "Shown"),
+        ("<object data=x>fallback</object><noembed>e</noembed>Ok", True, "Ok"),
     ],
     ids=[
         "tags",
@@ -53,6 +57,9 @@ from tests.conftest import FEEDS, FeedServer, write_config
         "script",
         "img-onerror",
         "korean",
+        "iframe",
+        "template-style",
+        "object-noembed",
     ],
 )
 def test_plain_text(raw: str, is_html: bool, text: str) -> None:
