@@ -135,7 +135,6 @@ def article(
     words: str = "",
     entities: frozenset[str] = frozenset(),
     lead: str | None = None,
-    events: frozenset[str] = frozenset(),
 ) -> Article:
     text = frozenset(words.split())
     return Article(
@@ -148,7 +147,6 @@ def article(
         frozenset(s for _k, s in attributed),
         entities,
         lead,
-        events=events,
     )
 
 
@@ -271,78 +269,6 @@ def test_a_figure_of_its_own_a_day_later_on_places_and_actors_alone_is_a_new_sto
     assert decide(replace(awards, figures=frozenset()), [story_of(meeting)], WINDOW).story == 1
     soon = replace(awards, when=NOW + timedelta(hours=5))
     assert decide(soon, [story_of(meeting)], WINDOW, cited).story == 1
-
-
-def test_a_headline_of_another_event_joins_only_on_wording() -> None:
-    # Zelensky announces the capture of two soldiers; the next morning he offers to
-    # exchange them. Same figure, same source, same places: another event all the same.
-    two = frozenset({("captured", 2)})
-    by_zelensky = frozenset({("captured", "Zelensky")})
-    prisoners = frozenset({"kursk", "prisoners"})
-    capture = article(
-        "en",
-        0,
-        two,
-        by_zelensky,
-        "zelensky two soldiers captured kursk",
-        prisoners,
-        "Zelensky",
-        frozenset({"capture"}),
-    )
-    offer = article(
-        "de",
-        10,
-        two,
-        by_zelensky,
-        "selenskyj bietet austausch an",
-        prisoners,
-        "Zelensky",
-        frozenset({"exchange"}),
-    )
-    decision = decide(offer, [story_of(capture)], WINDOW)
-    assert decision.story is None
-    from dataclasses import replace
-
-    # a headline that names no event, or the same one, joins on the same evidence ...
-    assert decide(replace(offer, events=frozenset()), [story_of(capture)], WINDOW).story == 1
-    both = replace(offer, events=frozenset({"capture", "exchange"}))
-    assert decide(both, [story_of(capture)], WINDOW).story == 1
-    # ... and so does wire copy of the capture that also speaks of an exchange
-    wire = replace(offer, language="en", words=capture.words, title_words=capture.title_words)
-    assert decide(wire, [story_of(capture)], WINDOW).story == 1
-    # the story keeps the event of its first headline that tells one
-    story = story_of(replace(capture, events=frozenset()))
-    story.add(capture)
-    story.add(replace(capture, events=frozenset({"interview"})))
-    assert story.events == {"capture"}
-
-
-EVENTS = [
-    ("en", "Ukraine captures two North Korean soldiers in Kursk", {"capture"}),
-    ("en", "Two wounded North Korean soldiers captured, Zelensky says", {"capture"}),
-    # "captured" describing the soldier is no capture
-    ("en", "Captured North Korean soldier says he wants to live in Ukraine", set()),
-    ("en", "Zelensky offers to swap North Korean POWs for Ukrainians", {"exchange"}),
-    ("de", "Ukraine nimmt zwei nordkoreanische Soldaten gefangen", {"capture"}),
-    ("de", "Selenskyj bietet Austausch der Gefangenen an", {"exchange"}),
-    ("ko", '젤렌스키 "북한군 2명 생포"', {"capture"}),
-    ("ko", '북한군 포로 "한국 가고 싶다"…첫 언론 인터뷰', {"asylum", "interview"}),
-    ("ko", "김정은, 파병 장병들에게 훈장 수여", {"award"}),
-    ("ja", "ウクライナ軍、北朝鮮兵2人を捕虜に", {"capture"}),
-    ("ru", "Ким Чен Ын вручил звания Героя участникам боев", {"award"}),
-    ("fr", "Zelensky propose un échange de prisonniers nord-coréens", {"exchange"}),
-    ("en", "North Korea has sent 5,000 military builders to Russia: NIS", set()),
-]
-
-
-@pytest.mark.parametrize(("language", "title", "expected"), EVENTS)
-def test_the_shipped_watch_tells_the_event_of_a_headline(
-    language: str, title: str, expected: set[str]
-) -> None:
-    from monitor.stories.article import Describer
-
-    described = Describer(WATCH.stories, WATCH.figures).describe(title, "", "", language, NOW)
-    assert described.article.events == expected
 
 
 # -- the whole path ---------------------------------------------------------------------
@@ -533,11 +459,9 @@ def test_the_review_page_opens_on_stories_with_their_figures(coverage: Path) -> 
         ("stories_dev2.jsonl", (0.97, 0.88), (0.87, 0.82)),
         # measured as held out first and last, tuned on since
         ("stories_holdout2.jsonl", (0.97, 0.88), (0.84, 0.80)),
-        # (its recall floor went from 0.84 to 0.82 when headlines of another event, the
-        # exchange offer after the capture, stopped joining on figures: precision 0.89 -> 1)
-        ("stories_holdout3.jsonl", (0.97, 0.82), (0.92, 0.80)),
+        ("stories_holdout3.jsonl", (0.87, 0.84), (0.92, 0.80)),
         # close stories: the hardest grouping, written for development
-        ("stories_dev3.jsonl", (0.74, 0.80), (0.83, 0.74)),
+        ("stories_dev3.jsonl", (0.70, 0.85), (0.83, 0.74)),
     ],
 )
 def test_grouping_and_figures_keep_their_measured_floors(
@@ -637,7 +561,6 @@ def test_a_story_keeps_every_part_of_its_decision_state_in_the_database(
 
     story = story_of(JCS_3000, {("additional", "JCS"): 3000})
     story.names = {"kursk"}
-    story.events = {"capture"}
     again = _story(
         (
             story.id,

@@ -50,7 +50,6 @@ class Describer:
     def __init__(self, stories: StorySpec | None, figures: FigureSpec | None) -> None:
         self.figures = FigureReader(figures) if figures else None
         self.entities = Lexicon(stories.entities if stories else ())
-        self.events = Lexicon(stories.events if stories else ())
 
     def describe(
         self, title: str, summary: str, content: str, language: str | None, when: datetime
@@ -70,7 +69,6 @@ class Describer:
             entities=frozenset(label for _a, _b, label in self.entities.find(text)),
             lead=next(iter(self.figures.sources(title)), None) if self.figures else None,
             names=self._names(title, summary),
-            events=frozenset(label for _a, _b, label in self.events.find(fold(title))),
         )
         return Described(found, article)
 

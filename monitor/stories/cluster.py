@@ -4,7 +4,7 @@
     hit -> Article (words, figures, sources, entities, time)
         -> candidates: the watch's stories whose last article is within the window
         -> score each: same wording, shared figures, shared places and actors,
-           contradicting figures, headlines of different events
+           contradicting figures
         -> the best at or above JOIN joins; otherwise a new story
 
 Cross-language evidence is what survives translation: figures (3,000 = 3.000 = 3천),
@@ -47,7 +47,6 @@ class Article:
     lead: str | None = None  # the source its headline names ("...: NIS")
     names: frozenset[str] = frozenset()  # capitalised words, folded: Putin, Duda, BRICS
     headline_values: frozenset[int] | None = None  # values in its headline; None: unknown
-    events: frozenset[str] = frozenset()  # what its headline tells of happening
 
 
 @dataclass
@@ -64,7 +63,6 @@ class Story:
     texts: list[tuple[str, frozenset[str], frozenset[str]]] = field(default_factory=list)
     lead: str | None = None  # the headline source of its first article that names one
     names: set[str] = field(default_factory=set)
-    events: set[str] = field(default_factory=set)  # of its first headline that tells any
 
     @property
     def values(self) -> set[int]:
@@ -80,7 +78,6 @@ class Story:
         self.entities |= article.entities
         self.lead = self.lead or article.lead
         self.names |= article.names
-        self.events = self.events or set(article.events)
         self.texts = [*self.texts, (article.language, article.words, article.title_words)][
             -MAX_TEXTS:
         ]
@@ -195,23 +192,12 @@ def _score(
     if names:  # people and places the watch does not list, in Latin script
         score += min(NAMES_CAP, sum(0.5 / seen.names[n] for n in names))
         reasons.append("both name " + ", ".join(n.title() for n in names[:4]))
-    same_words = wording >= SAME_WORDING or titles >= SIMILAR_TITLE
-    specific = same_words or bool(shared or loose)
-    # What happened, as the headlines tell it: the offer to exchange two prisoners the
-    # day after their capture shares the figure, the people and the places of the capture,
-    # and is another story. Only wording in common joins headlines of different events.
-    other_event = article.events and story.events and not article.events & story.events
-    if score >= JOIN and not same_words and other_event:
-        score = SOFT_ONLY
-        reasons.append(
-            f"its headline tells of {', '.join(sorted(article.events))},"
-            f" the story's of {', '.join(sorted(story.events))}"
-        )
     # Places, actors and sources are what one topic's stories share. Without a figure
     # or wording in common they make one event only within hours of the story's last
     # article, and only when the headlines do not quote different people: a briefing
     # a day later, or the Kursk governor's tally beside Kim's welcome of the same
     # sappers, is another story.
+    specific = wording >= SAME_WORDING or titles >= SIMILAR_TITLE or bool(shared or loose)
     news = any((k, v) not in story.figures for (k, _src), v in reported.items())
     if not specific and score >= JOIN:
         if not close and news:

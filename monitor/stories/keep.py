@@ -217,7 +217,6 @@ def _state(story: Story) -> dict[str, object]:
         "texts": [[lang, sorted(words), sorted(title)] for lang, words, title in story.texts],
         "lead": story.lead,
         "names": sorted(story.names),
-        "events": sorted(story.events),
     }
 
 
@@ -235,5 +234,4 @@ def _story(row: tuple[int, str, str, str]) -> Story:
         texts=[(lang, frozenset(w), frozenset(t)) for lang, w, t in state.get("texts", [])],
         lead=state.get("lead"),
         names=set(state.get("names", [])),
-        events=set(state.get("events", [])),
     )

@@ -4,8 +4,6 @@
     window = "3d"                       # a story takes articles this long after its last
     [stories.entities]                  # places and actors, by one name per language
     kursk = ["kursk*", "쿠르스크*", "курск*"]
-    [stories.events]                    # what a headline tells of happening, per language
-    capture = ["captured", "생포*", "взят* в плен"]
 
     [figures]
     default_kind = "deployed"           # a count of people with no kind word near it
@@ -32,7 +30,7 @@ from typing import Any
 from monitor.settings import parse_duration, shown
 from monitor.terms import checked_terms
 
-STORIES_KEYS = {"window", "entities", "events"}
+STORIES_KEYS = {"window", "entities"}
 FIGURES_KEYS = {"default_kind", "units", "kinds", "sources", "needs_unit", "outranks", "unnamed"}
 DEFAULT_WINDOW = timedelta(days=3)
 MAX_WINDOW = timedelta(days=30)
@@ -47,9 +45,6 @@ class StorySpec:
 
     window: timedelta = DEFAULT_WINDOW
     entities: Lexicon = ()
-    # what happened, as headlines tell it (a capture, an exchange offer, an award): two
-    # headlines of different events are two stories unless wording or figures join them
-    events: Lexicon = ()
 
 
 @dataclass(frozen=True)
@@ -90,8 +85,7 @@ def stories_from(raw: Any, where: str, problems: list[str]) -> StorySpec | None:
                 f" got {shown(raw['window'])}"
             )
     entities = _lexicon(raw.get("entities", {}), f"{where}: stories.entities", problems)
-    events = _lexicon(raw.get("events", {}), f"{where}: stories.events", problems)
-    return StorySpec(window, entities, events)
+    return StorySpec(window, entities)
 
 
 def figures_from(raw: Any, where: str, problems: list[str]) -> FigureSpec | None:
