@@ -68,6 +68,8 @@ EN = [
     ("up to 12,000", "count 12000 up to"),
     ("as many as 12,000", "count 12000 up to"),
     ("10,000 to 12,000", "count 10000-12000"),
+    ("11 to 12,000", "count 11000-12000"),  # "around 11 to 12,000": thousands said once
+    ("aged 20 to 25", "age 20-25"),
     ("between 10,000 and 12,000", "count 10000-12000"),
     ("10,000-12,000", "count 10000-12000"),
     ("10-12 thousand", "count 10000-12000"),
@@ -167,6 +169,8 @@ DE = [
     ("zwischen 10.000 und 12.000", "count 10000-12000"),
     ("10.000-12.000", "count 10000-12000"),
     ("10 bis 12 Tausend", "count 10000-12000"),
+    ("20 bis 25.000", "count 20000-25000"),  # the thousands said once
+    ("100 bis 25.000", "count 100-25000"),  # not of one size: both as written
     ("2024", "year 2024"),
     ("im Jahr 2024", "year 2024"),
     ("im Jahr 2000 Soldaten", "year 2000"),

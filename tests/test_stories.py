@@ -101,6 +101,14 @@ FIGURES = [
         " or wounded.",
         {("casualties", 6000, "NIS")},
     ),
+    # a list of what befell them is casualties; "11 to 12,000" says its thousands once
+    (
+        "en",
+        "Western officials: North Korea's losses mount",
+        "About 4,000 have been killed, wounded, missing or captured, the officials said;"
+        " the total sent could be around 11 to 12,000.",
+        {("casualties", 4000, "Western officials"), ("deployed", 11000, "Western officials")},
+    ),
     # 천 with no digit before it; a count glued to the word before it (Japanese).
     ("ko", '국정원 "공병 천여 명 추가 파병"', "", {("additional", 1000, "NIS")}),
     (

@@ -162,6 +162,15 @@ def _before(rev: str, a: _Atom, g: Grammar) -> tuple[int, str | None, str | None
     return back, prefix, qualifier, m.end() if m else 0
 
 
+def _thousands_left_out(a: _Atom, b: _Atom) -> bool:
+    """ "11 to 12,000", "20 bis 25.000": bare digits, then a round count of thousands of
+    the same size (within three times), so the first end's thousands go unsaid."""
+    if a.shape != "plain" or a.scale is not None or b.shape != "grouped":
+        return False
+    low, high = int(a.value), int(b.value)
+    return 0 < low < 1000 and high % 1000 == 0 and low * 1000 <= high <= low * 3000
+
+
 def _range(text: str, original: str, a: _Atom, g: Grammar, opened: bool) -> list[_Atom]:
     """[a], or [low, high] for "10 bis 12", "zwischen 10 und 12", "1만∼1만2천", "2024-25"."""
     if a.year() and (y := _SHORT_YEAR.match(text, a.end)) and int(y[1]) > a.value % 100:
@@ -177,6 +186,8 @@ def _range(text: str, original: str, a: _Atom, g: Grammar, opened: bool) -> list
     low, scale = a.value, a.scale
     if scale is None and b.scale and low < b.value / b.scale:
         low, scale = low * b.scale, b.scale  # "10 bis 12 Tausend": both ends are thousands
+    elif _thousands_left_out(a, b):
+        low, scale = low * 1000, 1000  # "11 to 12,000": the thousands said once, at the end
     return [_Atom(a.start, a.end, low, a.shape, scale), b] if low <= b.value else [a]
 
 
