@@ -101,6 +101,14 @@ FIGURES = [
         " or wounded.",
         {("casualties", 6000, "NIS")},
     ),
+    # an abbreviation outside ASCII ends no sentence: "Korei Płn." (North Korea)
+    ("pl", "Wywiad: 600 żołnierzy z Korei Płn. zginęło w walkach", "", {("killed", 600, None)}),
+    (
+        "fr",
+        "Séoul évalue à 4 700 le nombre de morts et de blessés",
+        "",
+        {("casualties", 4700, None)},
+    ),
     # a list of what befell them is casualties; "11 to 12,000" says its thousands once
     (
         "en",
@@ -608,6 +616,26 @@ def test_a_kind_list_names_only_declared_kinds(key: str) -> None:
     assert problems == [
         f"w.toml: figures.{key}: expected a list of the kinds, got ['captured', 'arrested']"
     ]
+
+
+@pytest.mark.parametrize(
+    ("end", "expected"),
+    [
+        ("Feb.", True),
+        ("Rep.", True),
+        ("ca.", True),
+        ("Płn.", True),
+        ("г.", True),
+        ("NIS.", False),
+        ("Kursk.", False),
+        ("killed.", False),
+        ("2025.", False),
+    ],
+)
+def test_an_abbreviation_is_a_short_word_before_a_full_stop(end: str, expected: bool) -> None:
+    from monitor.stories.figures import _abbreviation
+
+    assert _abbreviation(f"troops near {end}") is expected
 
 
 def test_a_sentence_is_read_up_to_its_bound() -> None:

@@ -242,7 +242,19 @@ class FigureReader:
         return bound
 
 
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-Z][a-z]{1,3}|[a-z]{1,3})\.$")
+_LAST_WORD = re.compile(r"(?:^|\s)([^\W\d_]{1,4})\.$")
+
+
+def _abbreviation(end: str) -> bool:
+    """Whether a part ends in a short word and a full stop, as abbreviations do in any
+    Latin or Cyrillic script: "Feb.", "Rep.", "ca.", "Płn.", "г." (not "NIS.", "Kursk.")."""
+    found = _LAST_WORD.search(end)
+    if found is None:
+        return False
+    word = found[1]
+    return (len(word) <= 3 and word.islower()) or (
+        len(word) >= 2 and word[0].isupper() and word[1:].islower()
+    )
 
 
 def _rejoined(parts: list[str]) -> list[str]:
@@ -252,7 +264,7 @@ def _rejoined(parts: list[str]) -> list[str]:
     100,000 characters of "Feb. " costs as much as any other text of its length."""
     groups: list[list[str]] = []
     for part in parts:
-        if groups and _ABBREVIATION.search(groups[-1][-1][-16:].rstrip()[-8:]):
+        if groups and _abbreviation(groups[-1][-1][-16:].rstrip()[-8:]):
             groups[-1].append(part)
         else:
             groups.append([part])
