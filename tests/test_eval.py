@@ -81,7 +81,7 @@ def test_mistakes_are_listed_with_their_explanation(tmp_path: Path) -> None:
         {
             "id": "fn",
             "lang": "en",
-            "title": "Kim's boys far from home",
+            "title": "Boys far from home",
             "summary": "In Kursk.",
             "label": 1,
         },

@@ -92,6 +92,17 @@ NAMES = [
     ),
     ("en", "North Korean workers at a Russian building site", "They were sent to Kursk.", False),
     ("en", "Storm Corps veteran speaks", "Most of his unit died in Russia.", True),
+    # North Korea and Kursk where the story is told; soldiers sent (not at home)
+    ("de", "Kim gab dreimal grünes Licht", "Nordkoreas Fernsehen zeigt Pläne für Kursk.", True),
+    ("ko", "'쿠르스크 해방작전' 결재 장면 방영", "북한 TV는 김 위원장의 승인을 전했다.", True),
+    ("de", "Seoul: Weitere Verluste", "Nordkorea habe 3.000 Soldaten nachgeschickt.", True),
+    ("de", "Nordkorea: Soldaten üben an der Küste", "Kim sah zu.", False),
+    (
+        "de",
+        "Satellitenbild aus Ussurijsk",
+        "Auf einer russischen Basis sammelt sich nordkoreanisches Personal.",
+        True,
+    ),
 ]
 
 
