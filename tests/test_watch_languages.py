@@ -97,6 +97,7 @@ NAMES = [
     ("ko", "'쿠르스크 해방작전' 결재 장면 방영", "북한 TV는 김 위원장의 승인을 전했다.", True),
     ("de", "Seoul: Weitere Verluste", "Nordkorea habe 3.000 Soldaten nachgeschickt.", True),
     ("de", "Nordkorea: Soldaten üben an der Küste", "Kim sah zu.", False),
+    ("ko", "쿠르스크 전선 재투입", '국정원 "일부 추가 파견 정황"', True),
     (
         "de",
         "Satellitenbild aus Ussurijsk",
