@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 
 from monitor.cli import cli
 from monitor.config import load
+from monitor.stories.article import Describer
 from monitor.stories.cluster import Article, Story, decide
 from monitor.stories.figures import FigureReader
+from monitor.stories.spec import StorySpec
 from tests.conftest import ROOT, FeedServer, write_config
 
 WATCH = load(ROOT / "config" / "monitor.toml").watches[0]
@@ -285,6 +287,54 @@ def test_a_figure_of_its_own_a_day_later_on_places_and_actors_alone_is_a_new_sto
     assert decide(replace(awards, figures=frozenset()), [story_of(meeting)], WINDOW).story == 1
     soon = replace(awards, when=NOW + timedelta(hours=5))
     assert decide(soon, [story_of(meeting)], WINDOW, cited).story == 1
+
+
+def test_a_headline_subject_no_article_of_an_established_story_names_is_another_event() -> None:
+    # The State Department's count in Kursk, reported three times; the next morning Kyiv
+    # says Russia trains the same soldiers on drones. Kursk and the 11,000 are shared, but
+    # the drones the headline is about are in none of the story's articles.
+    from dataclasses import replace
+
+    count = article("en", 0, frozenset({("deployed", 11000)}), entities=frozenset({"kursk"}))
+    story = story_of(count)
+    story.add(replace(count, when=NOW + timedelta(hours=1)))
+    drones = article("uk", 10, frozenset({("deployed", 11000)}), entities=frozenset({"kursk"}))
+    drones = replace(drones, headline_values=frozenset())  # the 11,000 is in its summary
+    assert decide(drones, [story], WINDOW).story == 1  # two articles: not yet established
+    story.add(replace(count, when=NOW + timedelta(hours=2)))
+    assert decide(drones, [story], WINDOW).story == 1  # no subject in the headline
+    about = replace(
+        drones, entities=drones.entities | {"drones"}, title_subjects=frozenset({"drones"})
+    )
+    decision = decide(about, [story], WINDOW)
+    assert decision.story is None
+    assert "its headline names drones, which none of its 3 articles does" in decision.reasons
+
+
+def test_the_describer_finds_a_subject_as_an_entity_and_in_the_headline() -> None:
+    spec = StorySpec(entities=(("kursk", ("kursk*",)),), subjects=(("drones", ("drone*",)),))
+    describer = Describer(spec, None)
+    headline = describer.describe("Kyiv: drones for Pyongyang's men", "In Kursk.", "", "en", NOW)
+    assert headline.article.entities == {"kursk", "drones"}
+    assert headline.article.title_subjects == {"drones"}
+    summary = describer.describe("Kyiv accuses Moscow", "Drones in Kursk.", "", "en", NOW)
+    assert summary.article.entities == {"kursk", "drones"}
+    assert summary.article.title_subjects == frozenset()
+
+
+def test_a_subject_may_not_also_be_an_entity() -> None:
+    from monitor.stories.spec import stories_from
+
+    problems: list[str] = []
+    raw = {
+        "entities": {"kursk": ["kursk*"]},
+        "subjects": {"kursk": ["kursk*"], "drones": ["drone*"]},
+    }
+    spec = stories_from(raw, "w.toml", problems)
+    assert spec is not None and dict(spec.subjects).keys() == {"kursk", "drones"}
+    assert problems == [
+        "w.toml: stories.subjects.kursk: already an entity; name it in one table only"
+    ]
 
 
 # -- the whole path ---------------------------------------------------------------------

@@ -49,7 +49,9 @@ class Describer:
 
     def __init__(self, stories: StorySpec | None, figures: FigureSpec | None) -> None:
         self.figures = FigureReader(figures) if figures else None
-        self.entities = Lexicon(stories.entities if stories else ())
+        # Subjects are entities too; only a headline's subjects count on their own.
+        self.entities = Lexicon((stories.entities + stories.subjects) if stories else ())
+        self.subjects = Lexicon(stories.subjects if stories else ())
 
     def describe(
         self, title: str, summary: str, content: str, language: str | None, when: datetime
@@ -67,6 +69,7 @@ class Describer:
             attributed=frozenset((f.kind, f.source) for f in found if f.source),
             sources=frozenset(sources),
             entities=frozenset(label for _a, _b, label in self.entities.find(text)),
+            title_subjects=frozenset(label for _a, _b, label in self.subjects.find(fold(title))),
             lead=next(iter(self.figures.sources(title)), None) if self.figures else None,
             names=self._names(title, summary),
         )

@@ -30,6 +30,7 @@ NAMES_CAP = 0.5  # what shared capitalised names can add at most
 SOFT_ONLY = JOIN - 0.5  # a join on places and actors alone, where they do not suffice
 SMALL = 10  # a shared count under this says half as much (see _background)
 BACKGROUND = 0.5  # a shared figure that is not in the article's headline counts this much
+ESTABLISHED = 3  # articles a story needs before what none of them names counts against
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Article:
     lead: str | None = None  # the source its headline names ("...: NIS")
     names: frozenset[str] = frozenset()  # capitalised words, folded: Putin, Duda, BRICS
     headline_values: frozenset[int] | None = None  # values in its headline; None: unknown
+    title_subjects: frozenset[str] = frozenset()  # the subjects its headline names
 
 
 @dataclass
@@ -120,7 +122,10 @@ def decide(
     assert best is not None
     if best.score >= JOIN:
         return best
-    return Decision(None, best.score, (f"best open story scored {best.score:g} < {JOIN:g}",))
+    # A new story says how near the nearest open one came, and what held it apart.
+    return Decision(
+        None, best.score, (f"best open story scored {best.score:g} < {JOIN:g}", *best.reasons)
+    )
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,16 @@ def _score(
         if earlier and value not in earlier:
             score -= 2
             reasons.append(f"{source} gives another {kind} figure ({value:,})")
+    # A subject a headline names (drones, prisoners, a memorial) that none of a story's
+    # articles names is another event beside it: the State Department's count in Kursk
+    # and, the next day, Kyiv on drone training for the same soldiers.
+    unnamed = sorted(article.title_subjects - story.entities)
+    if unnamed and len(story.texts) >= ESTABLISHED:
+        score -= 1
+        reasons.append(
+            f"its headline names {', '.join(unnamed)}, which none of its"
+            f" {len(story.texts)} articles does"
+        )
     names = sorted(article.names & story.names)
     if names:  # people and places the watch does not list, in Latin script
         score += min(NAMES_CAP, sum(0.5 / seen.names[n] for n in names))

@@ -4,6 +4,9 @@
     window = "3d"                       # a story takes articles this long after its last
     [stories.entities]                  # places and actors, by one name per language
     kursk = ["kursk*", "쿠르스크*", "курск*"]
+    [stories.subjects]                  # what an event is about: counts as an entity, and
+    drones = ["drone*", "드론*"]          # a headline naming one that no article of a story
+                                        # names speaks against that story
 
     [figures]
     default_kind = "deployed"           # a count of people with no kind word near it
@@ -30,7 +33,7 @@ from typing import Any
 from monitor.settings import parse_duration, shown
 from monitor.terms import checked_terms
 
-STORIES_KEYS = {"window", "entities"}
+STORIES_KEYS = {"window", "entities", "subjects"}
 FIGURES_KEYS = {"default_kind", "units", "kinds", "sources", "needs_unit", "outranks", "unnamed"}
 DEFAULT_WINDOW = timedelta(days=3)
 MAX_WINDOW = timedelta(days=30)
@@ -45,6 +48,7 @@ class StorySpec:
 
     window: timedelta = DEFAULT_WINDOW
     entities: Lexicon = ()
+    subjects: Lexicon = ()  # entities that say what an event is about (drones, prisoners)
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,12 @@ def stories_from(raw: Any, where: str, problems: list[str]) -> StorySpec | None:
                 f" got {shown(raw['window'])}"
             )
     entities = _lexicon(raw.get("entities", {}), f"{where}: stories.entities", problems)
-    return StorySpec(window, entities)
+    subjects = _lexicon(raw.get("subjects", {}), f"{where}: stories.subjects", problems)
+    for label in sorted(set(dict(entities)) & set(dict(subjects))):
+        problems.append(
+            f"{where}: stories.subjects.{label}: already an entity; name it in one table only"
+        )
+    return StorySpec(window, entities, subjects)
 
 
 def figures_from(raw: Any, where: str, problems: list[str]) -> FigureSpec | None:
