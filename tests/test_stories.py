@@ -52,6 +52,19 @@ FIGURES = [
         {("casualties", 3000, "Zelensky")},
     ),
     ("ko", '합참 "북한, 1∼2월 러시아에 3천여명 추가 파병"', "", {("additional", 3000, "JCS")}),
+    # Kyiv's intelligence service, not Seoul's: the longer name wins over "Geheimdienst".
+    (
+        "de",
+        "Kiews Geheimdienst: Weitere 3500 Nordkoreaner im Fernen Osten Russlands",
+        "",
+        {("additional", 3500, "HUR")},
+    ),
+    (
+        "uk",
+        "Держдеп: на Курщині вже близько 10 тисяч військових КНДР",
+        "",
+        {("deployed", 10000, "US")},
+    ),
     (
         "ko",
         '국정원 "파병 북한군 최소 100명 사망·1천명 부상"',
