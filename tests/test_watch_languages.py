@@ -98,6 +98,31 @@ NAMES = [
     ("de", "Seoul: Weitere Verluste", "Nordkorea habe 3.000 Soldaten nachgeschickt.", True),
     ("de", "Nordkorea: Soldaten üben an der Küste", "Kim sah zu.", False),
     ("ko", "쿠르스크 전선 재투입", '국정원 "일부 추가 파견 정황"', True),
+    # The remains of the North's fallen, with no word for soldiers; not the Korean War's
+    ("de", "Ein Sarg unter der Staatsflagge", "Pjöngjangs Fernsehen zeigt Kim davor.", True),
+    ("ko", "[분석] 김정은, 관 앞에 서다", "北 조선중앙TV가 송환 행사를 공개했다.", True),
+    ("en", "Coffins return to Pyongyang", "North Korea shows a ceremony for the remains.", True),
+    ("en", "Remains of Korean War soldiers handed over", "North Korea returned 55 boxes.", False),
+    # An obituary, guns delivered, a party's anniversary: the troops only as background
+    (
+        "en",
+        "Moscow's envoy to North Korea dies at 70",
+        "After the treaty he promoted, Pyongyang sent troops to Kursk.",
+        False,
+    ),
+    (
+        "de",
+        "Haubitzen aus Pjöngjang",
+        "Die Geschütze stehen bei Kursk, wo Soldaten kämpfen.",
+        False,
+    ),
+    (
+        "de",
+        "Gäste aus Moskau beim Parteijubiläum",
+        "Nordkorea, das Soldaten für Kursk geschickt hat, feiert.",
+        False,
+    ),
+    ("ko", "김정은, 해외작전부대에 신년 축하문", "", True),
     (
         "de",
         "Satellitenbild aus Ussurijsk",
