@@ -123,6 +123,14 @@ NAMES = [
         False,
     ),
     ("ko", "김정은, 해외작전부대에 신년 축하문", "", True),
+    # Names of the story's own stand in for North Korea and its soldiers
+    ("en", "Keys to the new homes on Saeppyol Street", "Families of the fallen move in.", True),
+    (
+        "de",
+        "Heldenfriedhof und Beutewaffen",
+        "Das Museum der Kampfleistungen ist fast fertig.",
+        True,
+    ),
     (
         "de",
         "Satellitenbild aus Ussurijsk",
