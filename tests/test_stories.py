@@ -52,6 +52,15 @@ FIGURES = [
         {("casualties", 3000, "Zelensky")},
     ),
     ("ko", '합참 "북한, 1∼2월 러시아에 3천여명 추가 파병"', "", {("additional", 3000, "JCS")}),
+    # Builders sent on top of the troops are deployed, not additional (figures.support);
+    # more soldiers stay additional.
+    (
+        "en",
+        "N. Korea to send 6,000 more military builders to Kursk: NIS",
+        "It has sent 3,000 more troops this year.",
+        {("deployed", 6000, "NIS"), ("additional", 3000, "NIS")},
+    ),
+    ("ko", '국정원 "北, 공병·건설 인력 6천 명 추가 파견"', "", {("deployed", 6000, "NIS")}),
     # Kyiv's intelligence service, not Seoul's: the longer name wins over "Geheimdienst".
     (
         "de",
@@ -132,8 +141,9 @@ FIGURES = [
         " the total sent could be around 11 to 12,000.",
         {("casualties", 4000, "Western officials"), ("deployed", 11000, "Western officials")},
     ),
-    # 천 with no digit before it; a count glued to the word before it (Japanese).
-    ("ko", '국정원 "공병 천여 명 추가 파병"', "", {("additional", 1000, "NIS")}),
+    # 천 with no digit before it (sappers: deployed, not additional); a count glued to the
+    # word before it (Japanese).
+    ("ko", '국정원 "공병 천여 명 추가 파병"', "", {("deployed", 1000, "NIS")}),
     (
         "ja",
         "韓国軍、北朝鮮兵の死傷者を推計",
@@ -681,6 +691,16 @@ def test_a_kind_list_names_only_declared_kinds(key: str) -> None:
     assert problems == [
         f"w.toml: figures.{key}: expected a list of the kinds, got ['captured', 'arrested']"
     ]
+
+
+def test_fighters_only_needs_a_default_kind_and_support_words() -> None:
+    from monitor.stories.spec import figures_from
+
+    problems: list[str] = []
+    raw = {"kinds": {"additional": ["more"]}, "fighters_only": ["additional"]}
+    spec = figures_from(raw, "w.toml", problems)
+    assert spec is not None and spec.fighters_only == frozenset()
+    assert problems == ["w.toml: figures.fighters_only: needs a default_kind and the support words"]
 
 
 @pytest.mark.parametrize(

@@ -88,6 +88,7 @@ class FigureReader:
         self._sources = Lexicon(spec.sources)
         self._units = Lexicon([("unit", spec.units)])
         self._unnamed = Lexicon([("unnamed", spec.unnamed)]) if spec.unnamed else None
+        self._support = Lexicon([("support", spec.support)]) if spec.support else None
 
     def sources(self, text: str) -> list[str]:
         """The sources a text names, in order of first mention."""
@@ -136,6 +137,7 @@ class FigureReader:
         cuts = [_words_before(sentence, m.start()) for m in _CUT.finditer(sentence)]
         kinds = self._bind(folded, spans, wholes, language, cuts)
         units = [first for first, _last, _label in self._units.find(folded)]
+        support = [(a, b) for a, b, _l in self._support.find(folded)] if self._support else []
         # "ukrainischer Geheimdienst" is HUR, though "Geheimdienst" alone is the NIS
         sources = [
             f
@@ -159,6 +161,10 @@ class FigureReader:
                 continue  # "sent 200 artillery systems": sent, but not people
             if kind is None:
                 continue
+            if kind in self.spec.fighters_only and any(
+                _distance(s, span) <= REACH for s in support
+            ):
+                kind = self.spec.default_kind or kind  # "6,000 more builders" were sent
             near = _nearest(sources, span)
             source = near or fallback
             figures.append(

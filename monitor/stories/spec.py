@@ -14,6 +14,8 @@
     needs_unit = ["deployed"]           # kinds that count only beside such a word
     outranks = ["captured"]             # kinds whose word in the clause beats a nearer one
     unnamed = ["estimates put"]         # a sentence of nobody's figures: no headline source
+    support = ["engineer*", "공병*"]      # people sent to work, not to fight ...
+    fighters_only = ["additional"]      # ... so beside them these kinds are default_kind
     [figures.kinds]                     # tried in this order: the nearest word wins,
     casualties = ["casualt*", "사상자*"]  # a tie goes to the kind written first
     [figures.sources]                   # who a figure is attributed to
@@ -34,7 +36,10 @@ from monitor.settings import parse_duration, shown
 from monitor.terms import checked_terms
 
 STORIES_KEYS = {"window", "entities", "subjects"}
-FIGURES_KEYS = {"default_kind", "units", "kinds", "sources", "needs_unit", "outranks", "unnamed"}
+FIGURES_KEYS = {
+    *("default_kind", "units", "kinds", "sources", "needs_unit", "outranks", "unnamed"),
+    *("support", "fighters_only"),
+}
 DEFAULT_WINDOW = timedelta(days=3)
 MAX_WINDOW = timedelta(days=30)
 _LABEL = re.compile(r"[A-Za-z0-9][\w .'-]{0,59}")  # "UK MoD", "Kim Jong Un", "lawmakers"
@@ -64,6 +69,10 @@ class FigureSpec:
     # "two wounded soldiers taken prisoner" are two captured, not two wounded
     outranks: frozenset[str] = frozenset()
     unnamed: tuple[str, ...] = ()  # "estimates put": the sentence names no one on purpose
+    # "6,000 more builders" are sent, not reinforcements: a kind in ``fighters_only`` is
+    # ``default_kind`` for a count with a ``support`` word beside it
+    support: tuple[str, ...] = ()
+    fighters_only: frozenset[str] = frozenset()
 
 
 def stories_from(raw: Any, where: str, problems: list[str]) -> StorySpec | None:
@@ -123,7 +132,14 @@ def figures_from(raw: Any, where: str, problems: list[str]) -> FigureSpec | None
     needs_unit = _kind_list(raw, "needs_unit", kinds, at, problems)
     outranks = _kind_list(raw, "outranks", kinds, at, problems)
     unnamed = _terms(raw.get("unnamed", []), f"{at}.unnamed", problems)
-    return FigureSpec(kinds, sources, units, default_kind, needs_unit, outranks, unnamed)
+    support = _terms(raw.get("support", []), f"{at}.support", problems)
+    fighters_only = _kind_list(raw, "fighters_only", kinds, at, problems)
+    if fighters_only and (default_kind is None or not support):
+        problems.append(f"{at}.fighters_only: needs a default_kind and the support words")
+        fighters_only = frozenset()
+    return FigureSpec(
+        kinds, sources, units, default_kind, needs_unit, outranks, unnamed, support, fighters_only
+    )
 
 
 def _kind_list(
