@@ -61,6 +61,20 @@ FIGURES = [
         {("deployed", 6000, "NIS"), ("additional", 3000, "NIS")},
     ),
     ("ko", '국정원 "北, 공병·건설 인력 6천 명 추가 파견"', "", {("deployed", 6000, "NIS")}),
+    # A rate is no figure; a count over a period is.
+    (
+        "en",
+        "ISW: Kursk force could be used up by April",
+        "Its 12,000 troops are losing roughly 92 soldiers a day.",
+        {("deployed", 12000, "ISW")},
+    ),
+    ("ko", 'ISW "하루 평균 92명꼴로 사상자"', "", set()),
+    (
+        "en",
+        "White House: over 1,000 North Korean casualties in a week",
+        "",
+        {("casualties", 1000, "US")},
+    ),
     # Kyiv's intelligence service, not Seoul's: the longer name wins over "Geheimdienst".
     (
         "de",

@@ -57,6 +57,22 @@ PART_OF = {
         "de las",
     )
 }
+#: Words beside a count that make it a rate ("92 soldiers a day", "하루 평균 92명꼴로"),
+#: folded: a rate is no figure of the story. Grammar, not topic, like ``PART_OF``.
+RATE_AFTER = tuple(
+    tuple(p.split())
+    for p in (
+        *("a day", "per day", "each day", "every day", "daily", "per week"),
+        *("pro tag", "am tag", "taeglich", "pro woche", "в день", "в сутки", "в неделю"),
+        *("на день", "за добу", "щодня", "на тиждень", "par jour", "par semaine"),
+        *("al dia", "por dia", "al giorno", "dziennie", "na dobe", "gunde", "per dag"),
+    )
+)
+RATE_BEFORE = tuple(
+    tuple(p.split())
+    for p in ("하루 평균", "일평균", "하루에", "매일", "daily", "taeglich", "ежедневно", "щодня")
+)
+RATE_REACH = 3  # words between a count and the words that make it a rate
 NOUN_FIRST = {"ko", "ja", "zh"}  # headlines write the kind before the count: 사망 300명
 WHOLE_OF = {tuple(p.split()) for p in ("가운데", "중", "중에서", "중에", "のうち", "うち")}
 REACH = 6  # words between a count and the word that says what it counts
@@ -151,6 +167,8 @@ class FigureReader:
         figures = []
         for index, number in enumerate(numbers):
             span = spans[index]
+            if _rate(words, span):
+                continue  # "losing roughly 92 soldiers a day": a rate, not a count
             kind = kinds.get(index)
             near_unit = any(span[0] <= u <= span[1] + UNIT_REACH for u in units)
             guess = kind is None and near_unit and index not in wholes
@@ -275,6 +293,20 @@ def _rejoined(parts: list[str]) -> list[str]:
         else:
             groups.append([part])
     return [g[0] if len(g) == 1 else " ".join(p.strip() for p in g) for g in groups]
+
+
+def _rate(words: list[str], span: tuple[int, int]) -> bool:
+    """Whether the count at ``span`` is a rate: "92 soldiers a day", "하루 평균 92명꼴로"."""
+    first, last = span
+    if any("꼴" in w for w in words[first:last]):
+        return True
+    after = words[last : last + RATE_REACH + 2]
+    before = words[max(0, first - RATE_REACH) : first]
+    return _holds(after, RATE_AFTER) or _holds(before, RATE_BEFORE)
+
+
+def _holds(window: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return any(tuple(window[i : i + len(p)]) == p for p in phrases for i in range(len(window)))
 
 
 def _wholes(words: list[str], spans: list[tuple[int, int]]) -> dict[int, int]:
