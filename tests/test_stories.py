@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -205,7 +206,9 @@ def article(
     )
 
 
-def story_of(first: Article, reported: dict[tuple[str, str], int] | None = None) -> Story:
+def story_of(
+    first: Article, reported: Mapping[tuple[str, str], Iterable[int]] | None = None
+) -> Story:
     story = Story(1, first.when, first.when)
     story.add(first, reported)
     return story
@@ -220,7 +223,7 @@ JCS_3000 = article(
 
 
 def test_the_same_figure_from_the_same_source_in_another_language_joins() -> None:
-    story = story_of(JCS_3000, {("additional", "JCS"): 3000})
+    story = story_of(JCS_3000, {("additional", "JCS"): {3000}})
     korean = article("ko", 3, JCS_3000.figures, JCS_3000.attributed, lead="JCS")
     decision = decide(korean, [story], WINDOW, {("additional", "JCS"): 3000})
     assert decision.story == 1
@@ -228,13 +231,13 @@ def test_the_same_figure_from_the_same_source_in_another_language_joins() -> Non
 
 
 def test_another_figure_from_the_same_source_is_another_story() -> None:
-    story = story_of(JCS_3000, {("additional", "JCS"): 3000})
+    story = story_of(JCS_3000, {("additional", "JCS"): {3000}})
     later = article("en", 5, frozenset({("additional", 5000)}), JCS_3000.attributed, lead="JCS")
     assert decide(later, [story], WINDOW, {("additional", "JCS"): 5000}).story is None
 
 
 def test_nothing_joins_a_story_outside_its_window() -> None:
-    story = story_of(JCS_3000, {("additional", "JCS"): 3000})
+    story = story_of(JCS_3000, {("additional", "JCS"): {3000}})
     weeks_later = article("ko", 24 * 10, JCS_3000.figures, JCS_3000.attributed, lead="JCS")
     decision = decide(weeks_later, [story], WINDOW, {("additional", "JCS"): 3000})
     assert decision.story is None and decision.reasons == ("no open story",)
@@ -253,7 +256,7 @@ def test_a_figure_only_in_the_summary_counts_for_less_than_one_in_the_headline()
     # (background) does not join on that figure alone; one whose headline gives it does.
     from dataclasses import replace
 
-    story = story_of(JCS_3000, {("additional", "JCS"): 3000})
+    story = story_of(JCS_3000, {("additional", "JCS"): {3000}})
     unsourced = article("de", 2, JCS_3000.figures)
     in_headline = replace(unsourced, headline_values=frozenset({3000}))
     in_summary = replace(unsourced, headline_values=frozenset())
@@ -372,6 +375,34 @@ def test_a_subject_may_not_also_be_an_entity() -> None:
     assert problems == [
         "w.toml: stories.subjects.kursk: already an entity; name it in one table only"
     ]
+
+
+def test_a_story_keeps_every_value_a_source_gives_and_a_later_one_does_not_contradict_it() -> None:
+    # The NIS: 1,500 shipped, 12,000 to follow. A later article that cites the 1,500
+    # alone is the same briefing, not another figure from the same source.
+    describer = Describer(WATCH.stories, WATCH.figures)
+    first = describer.describe(
+        "NIS: 1,500 North Korean special forces shipped to Russia",
+        "North Korea has decided to send 12,000 troops, the NIS said.",
+        "",
+        "en",
+        NOW,
+    )
+    assert first.reported == {("deployed", "NIS"): frozenset({1500, 12000})}
+    story = story_of(first.article, first.reported)
+    later = describer.describe(
+        "NIS: 1,500 North Korean soldiers shipped to Vladivostok", "", "", "en", NOW
+    )
+    decision = decide(later.article, [story], WINDOW, later.cited)
+    assert decision.story == 1
+    assert not any("another deployed figure" in r for r in decision.reasons)
+
+
+def test_a_headline_lead_is_the_speaker_not_the_audience() -> None:
+    assert READER is not None
+    assert READER.lead("Seoul spy chief tells lawmakers 1,500 more reached Russia") == "NIS"
+    assert READER.lead("Lawmakers: 1,500 more reached Russia, NIS says") == "lawmakers"
+    assert READER.lead("North Korea sends 1,500 more") is None
 
 
 # -- the whole path ---------------------------------------------------------------------
@@ -664,7 +695,7 @@ def test_a_story_keeps_every_part_of_its_decision_state_in_the_database(
 
     from monitor.stories.keep import _state, _story
 
-    story = story_of(JCS_3000, {("additional", "JCS"): 3000})
+    story = story_of(JCS_3000, {("additional", "JCS"): {3000}})
     story.names = {"kursk"}
     again = _story(
         (

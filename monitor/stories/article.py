@@ -26,9 +26,14 @@ class Described:
     article: Article
 
     @property
-    def reported(self) -> dict[tuple[str, str], int]:
-        """(kind, source) -> the value this hit gives, for spotting contradictions."""
-        return {(f.kind, f.source): f.value for f in self.figures if f.source}
+    def reported(self) -> dict[tuple[str, str], frozenset[int]]:
+        """(kind, source) -> every value this hit gives (the NIS's 1,500 shipped and its
+        12,000 to come), kept by the story to spot a later contradiction."""
+        values: dict[tuple[str, str], set[int]] = {}
+        for f in self.figures:
+            if f.source:
+                values.setdefault((f.kind, f.source), set()).add(f.value)
+        return {key: frozenset(found) for key, found in values.items()}
 
     @property
     def cited(self) -> dict[tuple[str, str], int]:
@@ -70,7 +75,7 @@ class Describer:
             sources=frozenset(sources),
             entities=frozenset(label for _a, _b, label in self.entities.find(text)),
             title_subjects=frozenset(label for _a, _b, label in self.subjects.find(fold(title))),
-            lead=next(iter(self.figures.sources(title)), None) if self.figures else None,
+            lead=self.figures.lead(title) if self.figures else None,
             names=self._names(title, summary),
         )
         return Described(found, article)

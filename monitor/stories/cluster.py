@@ -18,6 +18,7 @@ events hides one, so the bar is high: a story is joined on evidence, never by de
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -70,12 +71,14 @@ class Story:
     def values(self) -> set[int]:
         return {value for _kind, value in self.figures}
 
-    def add(self, article: Article, values: dict[tuple[str, str], int] | None = None) -> None:
+    def add(
+        self, article: Article, values: Mapping[tuple[str, str], Iterable[int]] | None = None
+    ) -> None:
         self.first_seen = min(self.first_seen, article.when)
         self.last_seen = max(self.last_seen, article.when)
         self.figures |= article.figures
-        for key, value in (values or {}).items():
-            self.reported.setdefault(key, set()).add(value)
+        for key, given in (values or {}).items():
+            self.reported.setdefault(key, set()).update(given)
         self.sources |= article.sources
         self.entities |= article.entities
         self.lead = self.lead or article.lead

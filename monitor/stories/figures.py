@@ -111,6 +111,16 @@ class FigureReader:
         found = _outermost(self._sources.find(fold(text)))
         return list(dict.fromkeys(label for _a, _b, label in found))
 
+    def lead(self, title: str) -> str | None:
+        """The source a headline speaks for: the first it names, not an audience ("spy
+        chief tells lawmakers ..." is the spy agency's)."""
+        folded = fold(title)
+        words = folded.split()
+        for first, _last, label in _outermost(self._sources.find(folded)):
+            if not (first and words[first - 1] in AUDIENCE):
+                return label
+        return None
+
     def read(
         self, title: str, summary: str, content: str = "", language: str | None = None
     ) -> list[Figure]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -132,7 +132,7 @@ class StoryKeeper:
         watch: str,
         when: datetime,
         window: timedelta,
-        reported: dict[tuple[str, str], int],
+        reported: Mapping[tuple[str, str], frozenset[int]],
     ) -> int | None:
         """The latest earlier story, closed within ``FOLLOW_BACK``, in which a source gave
         a figure of a kind this new story gives again (a new briefing with new figures):
