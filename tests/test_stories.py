@@ -156,6 +156,54 @@ FIGURES = [
         " the total sent could be around 11 to 12,000.",
         {("casualties", 4000, "Western officials"), ("deployed", 11000, "Western officials")},
     ),
+    # "more" beside a word of another kind only says there are more of those
+    # (figures.modifiers); "more" beside "sent" or nothing stays additional.
+    (
+        "en",
+        "Spy agency: 600 North Korean troops killed and 4,100 more wounded",
+        "",
+        {("killed", 600, "NIS"), ("wounded", 4100, "NIS")},
+    ),
+    (
+        "uk",
+        "ГУР: загинули близько 300 військових КНДР",
+        "Ще 2700 дістали поранень.",
+        {("killed", 300, "HUR"), ("wounded", 2700, "HUR")},
+    ),
+    (
+        "en",
+        "JCS: North Korea reinforced Russia with over 3,000 troops",
+        "",
+        {("additional", 3000, "JCS")},
+    ),
+    # a name that only says whose the next one is, is not the source
+    (
+        "de",
+        "Nordkorea schickt Minenräumer nach Kursk",
+        "Tausend Minenräumer sollen die Grenzregion räumen, sagt Putins Sicherheitsratschef"
+        " Schoigu.",
+        {("deployed", 1000, "Shoigu")},
+    ),
+    (
+        "en",
+        "Pyongyang to send builders to Kursk",
+        "The contingent will include 5,000 construction troops, Putin's security council chief"
+        " said.",
+        {("deployed", 5000, "Shoigu")},
+    ),
+    # estimates of the West, and the South Korean defence minister by name
+    (
+        "fr",
+        "Zelensky annonce la capture de soldats nord-coréens",
+        "Selon des estimations occidentales, quelque 11 000 soldats nord-coréens sont déployés.",
+        {("deployed", 11000, "Western officials")},
+    ),
+    (
+        "ja",
+        "北朝鮮、特殊部隊を派遣へ",
+        "キム・ヨンヒョン国防相は、北朝鮮がおよそ1万2000人を派遣するとの見方を示しました。",
+        {("deployed", 12000, "South Korean military")},
+    ),
     # 천 with no digit before it (sappers: deployed, not additional); a count glued to the
     # word before it (Japanese).
     ("ko", '국정원 "공병 천여 명 추가 파병"', "", {("deployed", 1000, "NIS")}),
@@ -725,7 +773,7 @@ def test_needs_unit_counts_a_kind_only_beside_a_word_for_people() -> None:
     assert {f.value for f in loose.read(text, "", "", "en")} == {200, 3000}
 
 
-@pytest.mark.parametrize("key", ["needs_unit", "outranks"])
+@pytest.mark.parametrize("key", ["needs_unit", "outranks", "modifiers"])
 def test_a_kind_list_names_only_declared_kinds(key: str) -> None:
     from monitor.stories.spec import figures_from
 
@@ -746,6 +794,43 @@ def test_fighters_only_needs_a_default_kind_and_support_words() -> None:
     spec = figures_from(raw, "w.toml", problems)
     assert spec is not None and spec.fighters_only == frozenset()
     assert problems == ["w.toml: figures.fighters_only: needs a default_kind and the support words"]
+
+
+def test_the_default_kind_is_no_modifier() -> None:
+    from monitor.stories.spec import figures_from
+
+    problems: list[str] = []
+    raw = {
+        "kinds": {"deployed": ["sent"], "additional": ["more"]},
+        "default_kind": "deployed",
+        "units": ["troops"],
+        "modifiers": ["deployed"],
+    }
+    spec = figures_from(raw, "w.toml", problems)
+    assert spec is not None and spec.modifiers == frozenset()
+    assert problems == ["w.toml: figures.modifiers: the default_kind deployed cannot be one"]
+
+
+def test_a_modifier_yields_only_beside_the_count_in_its_clause() -> None:
+    from monitor.stories.spec import figures_from
+
+    raw = {
+        "kinds": {"wounded": ["wounded"], "additional": ["more"]},
+        "modifiers": ["additional"],
+    }
+    spec = figures_from(raw, "w.toml", [])
+    assert spec is not None
+    reader = FigureReader(spec)
+
+    def kinds(text: str) -> set[tuple[str, int]]:
+        return {(f.kind, f.value) for f in reader.read(text, "", "", "en")}
+
+    assert kinds("4,100 more wounded") == {("wounded", 4100)}
+    # farther than two words, or across a comma: "more" says what the count is
+    assert kinds("3,000 more came to the front where they were wounded") == {("additional", 3000)}
+    assert kinds("3,000 more, and many wounded") == {("additional", 3000)}
+    plain = FigureReader(figures_from({**raw, "modifiers": []}, "w.toml", []) or spec)
+    assert {f.kind for f in plain.read("4,100 more wounded", "", "", "en")} == {"additional"}
 
 
 @pytest.mark.parametrize(

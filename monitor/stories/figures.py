@@ -80,6 +80,7 @@ REACH = 6  # words between a count and the word that says what it counts
 # followed by the whole's description before the word that says what the part counts.
 PART_REACH = 10
 UNIT_REACH = 3  # words between a count and the word for people after it
+MODIFIER_REACH = 2  # words between a count and the kind word a modifier yields to
 MIN_VALUE = 2  # "one soldier" is a story, not a figure
 # A sentence is read up to here. Real ones are far shorter; a hostile feed's summary of
 # 100,000 characters without a full stop would otherwise cost seconds per entry, since
@@ -108,7 +109,8 @@ class FigureReader:
 
     def sources(self, text: str) -> list[str]:
         """The sources a text names, in order of first mention."""
-        found = _outermost(self._sources.find(fold(text)))
+        folded = fold(text)
+        found = _speakers(_outermost(self._sources.find(folded)), folded.split())
         return list(dict.fromkeys(label for _a, _b, label in found))
 
     def lead(self, title: str) -> str | None:
@@ -116,7 +118,7 @@ class FigureReader:
         chief tells lawmakers ..." is the spy agency's)."""
         folded = fold(title)
         words = folded.split()
-        for first, _last, label in _outermost(self._sources.find(folded)):
+        for first, _last, label in _speakers(_outermost(self._sources.find(folded)), words):
             if not (first and words[first - 1] in AUDIENCE):
                 return label
         return None
@@ -167,7 +169,7 @@ class FigureReader:
         # "ukrainischer Geheimdienst" is HUR, though "Geheimdienst" alone is the NIS
         sources = [
             f
-            for f in _outermost(self._sources.find(folded))
+            for f in _speakers(_outermost(self._sources.find(folded)), words)
             if not (f[0] and words[f[0] - 1] in AUDIENCE)
         ]
         # "Intelligence estimates put the deployment at 10,000": the headline's source
@@ -250,9 +252,24 @@ class FigureReader:
             low, high = (a[1], b[0]) if a[0] < b[0] else (b[1], a[0])
             return sum(low <= c <= high for c in cuts)
 
+        # "4,100 more wounded": a modifier's word yields to another kind's word beside the
+        # count in its clause (not to the default kind's: "3,000 more were sent" are more)
+        modifiers = self.spec.modifiers
+        strong = [
+            (first, last)
+            for first, last, kind in words
+            if kind not in modifiers and kind != self.spec.default_kind
+        ]
+
+        def yields(kind: str, span: tuple[int, int]) -> bool:
+            return kind in modifiers and any(
+                _distance(w, span) <= MODIFIER_REACH and apart(w, span) == 0 for w in strong
+            )
+
         pairs = sorted(
             (
                 not (kind in self.spec.outranks and apart((first, last), span) == 0),
+                yields(kind, span),
                 _distance((first, last), span) + CLAUSE_COST * min(1, apart((first, last), span)),
                 n,
                 (first < span[0]) != before_wins,
@@ -350,6 +367,28 @@ def _outermost(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         if last > reach:
             reach, reach_span = last, (first, last)
     return [f for i, f in enumerate(found) if i in keep]
+
+
+def _speakers(found: list[tuple[int, int, str]], words: list[str]) -> list[tuple[int, int, str]]:
+    """Drop a name that only says whose the next one is: in "Putins Sicherheitsratschef
+    Schoigu" or "Putin's security council chief" the source is the chief, not Putin.
+
+    A name is a possessor when it ends in a genitive "s" ("Putins"; ``fold`` splits
+    "Putin's" into "putin s") and another source of a different label starts right
+    after it. Names glued to the next without that "s" ("쇼이구 "김정은 결정"", Chinese
+    without spaces) stay."""
+    starts = {first: label for first, _last, label in found}
+
+    def owner(last: int, label: str) -> bool:
+        if last < len(words) and words[last] == "s":
+            after = starts.get(last + 1)
+        elif words[last - 1].endswith("s"):
+            after = starts.get(last)
+        else:
+            return False
+        return after is not None and after != label
+
+    return [f for f in found if not owner(f[1], f[2])]
 
 
 def _inside(a: tuple[int, int], b: tuple[int, int]) -> bool:

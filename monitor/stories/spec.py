@@ -16,6 +16,8 @@
     unnamed = ["estimates put"]         # a sentence of nobody's figures: no headline source
     support = ["engineer*", "공병*"]      # people sent to work, not to fight ...
     fighters_only = ["additional"]      # ... so beside them these kinds are default_kind
+    modifiers = ["additional"]          # kinds that yield to another kind's word beside
+                                        # the count: "4,100 more wounded" are wounded
     [figures.kinds]                     # tried in this order: the nearest word wins,
     casualties = ["casualt*", "사상자*"]  # a tie goes to the kind written first
     [figures.sources]                   # who a figure is attributed to
@@ -38,7 +40,7 @@ from monitor.terms import checked_terms
 STORIES_KEYS = {"window", "entities", "subjects"}
 FIGURES_KEYS = {
     *("default_kind", "units", "kinds", "sources", "needs_unit", "outranks", "unnamed"),
-    *("support", "fighters_only"),
+    *("support", "fighters_only", "modifiers"),
 }
 DEFAULT_WINDOW = timedelta(days=3)
 MAX_WINDOW = timedelta(days=30)
@@ -73,6 +75,10 @@ class FigureSpec:
     # ``default_kind`` for a count with a ``support`` word beside it
     support: tuple[str, ...] = ()
     fighters_only: frozenset[str] = frozenset()
+    # "600 killed and 4,100 more wounded": a kind in ``modifiers`` says only that there
+    # are more of something; beside a word of another kind (not ``default_kind``) in the
+    # count's clause it yields to that word
+    modifiers: frozenset[str] = frozenset()
 
 
 def stories_from(raw: Any, where: str, problems: list[str]) -> StorySpec | None:
@@ -137,8 +143,21 @@ def figures_from(raw: Any, where: str, problems: list[str]) -> FigureSpec | None
     if fighters_only and (default_kind is None or not support):
         problems.append(f"{at}.fighters_only: needs a default_kind and the support words")
         fighters_only = frozenset()
+    modifiers = _kind_list(raw, "modifiers", kinds, at, problems)
+    if default_kind in modifiers:
+        problems.append(f"{at}.modifiers: the default_kind {default_kind} cannot be one")
+        modifiers = frozenset()
     return FigureSpec(
-        kinds, sources, units, default_kind, needs_unit, outranks, unnamed, support, fighters_only
+        kinds,
+        sources,
+        units,
+        default_kind,
+        needs_unit,
+        outranks,
+        unnamed,
+        support,
+        fighters_only,
+        modifiers,
     )
 
 
