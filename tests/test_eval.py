@@ -40,6 +40,9 @@ FLOORS = {
     "match_holdout.jsonl": {"precision": 0.98, "recall": 0.97},
     # measured twice (first and last, README), development data since
     "match_holdout3.jsonl": {"precision": 0.98, "recall": 0.94},
+    # measured on arrival, then read and tuned on
+    "match_holdout6.jsonl": {"precision": 0.98, "recall": 0.92},
+    "match_holdout8.jsonl": {"precision": 0.99, "recall": 0.92},
 }
 
 
