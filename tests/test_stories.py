@@ -204,6 +204,19 @@ FIGURES = [
         "キム・ヨンヒョン国防相は、北朝鮮がおよそ1万2000人を派遣するとの見方を示しました。",
         {("deployed", 12000, "South Korean military")},
     ),
+    # the sanctions monitoring team of eleven states; Ukraine's special operations forces
+    (
+        "en",
+        "MSMT report: North Korea sent more than 11,000 troops to Russia in 2024",
+        "",
+        {("deployed", 11000, "MSMT")},
+    ),
+    (
+        "uk",
+        "ССО: на Курщині загинули щонайменше 17 військових КНДР",
+        "",
+        {("killed", 17, "Ukrainian military")},
+    ),
     # 천 with no digit before it (sappers: deployed, not additional); a count glued to the
     # word before it (Japanese).
     ("ko", '국정원 "공병 천여 명 추가 파병"', "", {("deployed", 1000, "NIS")}),
