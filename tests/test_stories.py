@@ -204,6 +204,19 @@ FIGURES = [
         "キム・ヨンヒョン国防相は、北朝鮮がおよそ1万2000人を派遣するとの見方を示しました。",
         {("deployed", 12000, "South Korean military")},
     ),
+    # a headline's speaker after its last colon or dash says every figure of the headline
+    (
+        "en",
+        "Kim Jong Un to send 6,000 military workers to rebuild Russia's Kursk: Shoigu",
+        "",
+        {("deployed", 6000, "Shoigu")},
+    ),
+    (
+        "en",
+        "About 2,000 more North Korean troops in Russia's Kursk – Pentagon",
+        "",
+        {("additional", 2000, "Pentagon")},
+    ),
     # the sanctions monitoring team of eleven states; Ukraine's special operations forces
     (
         "en",
@@ -464,6 +477,10 @@ def test_a_headline_lead_is_the_speaker_not_the_audience() -> None:
     assert READER.lead("Seoul spy chief tells lawmakers 1,500 more reached Russia") == "NIS"
     assert READER.lead("Lawmakers: 1,500 more reached Russia, NIS says") == "lawmakers"
     assert READER.lead("North Korea sends 1,500 more") is None
+    # the source after the last colon or dash speaks, when it is all the tail names
+    assert READER.lead("Kim Jong Un to send 6,000 builders to Kursk: Shoigu") == "Shoigu"
+    assert READER.lead("Troops in Kursk rise to 10,000 - Pentagon spokesman") == "Pentagon"
+    assert READER.lead("Zelensky: the NIS and the Pentagon agree") == "Zelensky"
 
 
 # -- the whole path ---------------------------------------------------------------------

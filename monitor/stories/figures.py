@@ -15,6 +15,7 @@ it ("11,000 troops"). Years, dates, money, measures and ages are not counts
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from monitor.match import Lexicon
 from monitor.records import Figure
@@ -93,6 +94,10 @@ CLAUSE_COST = 3
 _CUT = re.compile(r"[,;:](?=\s|$)|\s[-–—]\s|[…()、，；]")
 # The word before a name that makes it the audience, not the source: "told lawmakers".
 AUDIENCE = {"told", "tells", "telling", "briefed", "briefing", "informed", "unterrichtete"}
+# A headline's speaker after its last colon or dash ("...: NIS", "... – Pentagon"), in
+# at most this many words.
+_TAIL = re.compile(r":\s|\s[-–—]\s")
+TAIL_WORDS = 4
 
 
 class FigureReader:
@@ -113,9 +118,22 @@ class FigureReader:
         found = _speakers(_outermost(self._sources.find(folded)), folded.split())
         return list(dict.fromkeys(label for _a, _b, label in found))
 
+    def speaker(self, title: str) -> str | None:
+        """The source a headline names after its last colon or dash, in a few words:
+        "Kim Jong Un to send 6,000 military workers to Kursk: Shoigu" is Shoigu's."""
+        tail = _TAIL.split(title)[-1]
+        if tail == title or len(tail.split()) > TAIL_WORDS:
+            return None
+        named = self.sources(tail)
+        return named[0] if len(named) == 1 else None
+
     def lead(self, title: str) -> str | None:
-        """The source a headline speaks for: the first it names, not an audience ("spy
-        chief tells lawmakers ..." is the spy agency's)."""
+        """The source a headline speaks for: the one named after its last colon or dash,
+        else the first it names, not an audience ("spy chief tells lawmakers ..." is the
+        spy agency's)."""
+        trailing = self.speaker(title)
+        if trailing is not None:
+            return trailing
         folded = fold(title)
         words = folded.split()
         for first, _last, label in _speakers(_outermost(self._sources.find(folded)), words):
@@ -131,10 +149,13 @@ class FigureReader:
         fallback = named[0] if named else None
         found: dict[tuple[str, int, str | None], Figure] = {}
         guessed: set[tuple[str, int, str | None]] = set()
+        speaker = self.speaker(title)
         for field, text in (("title", title), ("summary", summary), ("content", content)):
             for whole in _rejoined(sentences(text)):
                 sentence = whole[:MAX_SENTENCE]
                 for figure, guess in self._sentence(sentence, field, language, fallback):
+                    if field == "title" and speaker is not None:
+                        figure = replace(figure, source=speaker, cited=True)
                     key = (figure.kind, figure.value, figure.source)
                     if key not in found and guess:
                         guessed.add(key)
