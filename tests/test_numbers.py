@@ -199,6 +199,11 @@ DE = [
 ]
 
 KO = [
+    # a unit named by its number is no count of its men
+    ("528공병연대", ""),
+    ("11군단", ""),
+    ("6사단", ""),
+    ("3천명 부대", "count 3000"),
     ("3천 명", "count 3000"),
     ("1만1천여 명", "count 11000 more than"),
     ("1만 명 이상", "count 10000 more than"),

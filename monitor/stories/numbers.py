@@ -105,6 +105,11 @@ def read_numbers(text: str, language: str | None = None) -> list[Number]:
     return found
 
 
+# A Korean military unit named by its number, glued to it: "528공병연대" (the 528th
+# engineer regiment), "11군단" (the 11th corps), "6사단".
+_UNIT_NAME = re.compile(r"[가-힣]{0,6}?(?:연대|여단|사단|군단|대대|중대|소대|부대)")
+
+
 def counts(text: str, language: str | None = None) -> list[Number]:
     """Only the counts of ``read_numbers``: what the figures stage compares."""
     return [n for n in read_numbers(text, language) if n.kind == "count"]
@@ -133,6 +138,8 @@ def _expression(text: str, original: str, a: _Atom, floor: int, g: Grammar) -> N
     end, unit, after, counted = _after(text, original, atoms, g)
     if end == q and q < len(text) and text[q].isalpha() and ord(text[q]) < 0x1100:
         return None  # glued to letters: "5G", "3D" are names, not figures
+    if end == q and _UNIT_NAME.match(text, q, q + _WINDOW):
+        return None  # "528공병연대", "11군단": a unit's number, not a count of its men
     kind = _kind(atoms, prefix, unit)
     dated = (kind == "year" and prefix != "year") or (kind == "date" and prefix == "month")
     if dated and (counted or g.people.match(text, end, end + _WINDOW)):
