@@ -217,6 +217,13 @@ FIGURES = [
         "",
         {("additional", 2000, "Pentagon")},
     ),
+    # "captura", "capturó": the capture in Spanish, Portuguese and Italian too
+    (
+        "es",
+        "Zelenski: Ucrania captura a dos soldados norcoreanos",
+        "",
+        {("captured", 2, "Zelensky")},
+    ),
     # the sanctions monitoring team of eleven states; Ukraine's special operations forces
     (
         "en",
