@@ -108,6 +108,9 @@ EN = [
     ("240 km", "measure 240"),
     ("3 km", "measure 3"),
     ("3 days", "measure 3"),
+    # waves and rounds of a deployment are no people
+    ("in two waves", "measure 2"),
+    ("in 3 rounds", "measure 3"),
     ("a three-day visit", "measure 3"),
     ("aged 24", "age 24"),
     ("24-year-old", "age 24"),
@@ -124,6 +127,7 @@ EN = [
 ]
 
 DE = [
+    ("in zwei Wellen", "measure 2"),
     ("3.000", "count 3000"),
     ("11.000 Soldaten", "count 11000"),
     ("12.000", "count 12000"),

@@ -71,7 +71,8 @@ LANGS: dict[str, Lang] = {
                "percent": "percent per_cent", "years": "years year",
                "measure": "millimetres millimeters metres meters kilometres kilometers miles "
                "mile tonnes tons kilograms kilos hectares acres feet ft inches mph knots "
-               "kilotons degrees days weeks months hours minutes day week month hour minute times",
+               "kilotons degrees days weeks months hours minutes day week month hour minute times "
+               "waves rounds batches",
                "age": "year-old years-old years_old year_old", "time": "a.m. p.m. o'clock"},
         suffixes={"ordinal": "st nd rd th", "time": "am pm", "years": "s"},  # the 1990s
         months="january february march april may june july august september october "
@@ -95,7 +96,7 @@ LANGS: dict[str, Lang] = {
                "percent": "prozent", "years": "jahre jahren", "time": "uhr",
                "measure": "millimeter kilometer kilometern meter metern kilogramm kilo tonnen "
                "hektar quadratkilometer meilen grad kilotonnen tage tagen wochen monate "
-               "monaten stunden minuten tag monat woche stunde",
+               "monaten stunden minuten tag monat woche stunde wellen runden etappen",
                "age": "jahre_alt jährige jährigen jähriger jähriges jährig"},
         months="januar jan. februar feb. märz april apr. mai juni juli august aug. september "
         "sept. sep. oktober okt. november nov. dezember dez.",
@@ -157,7 +158,7 @@ LANGS: dict[str, Lang] = {
                "percent": "процентов процента процент", "years": "лет года году год",
                "measure": "км мм кг тонн тонны километров километра метров гектаров дней "
                "дня суток недель недели месяцев месяца часов часа минут минуты раз раза этапа "
-               "этапах",
+               "этапах волнами волны",
                "age": "летний летнего летняя летних летние",
                # "двадцать пятого февраля" is a date, not twenty
                "ordinal": "первого второго третьего четвертого четвёртого пятого шестого "
@@ -181,7 +182,8 @@ LANGS: dict[str, Lang] = {
         units={"money": "доларів долара долар гривень гривні грн євро рублів",
                "percent": "відсотків відсотка відсоток відсотки", "years": "років роки рік року",
                "measure": "км мм кг тонн кілометрів метрів гектарів днів дні доби діб тижнів "
-               "тижні місяців місяці годин години хвилин хвилини рази разів етапи етапах",
+               "тижні місяців місяці годин години хвилин хвилини рази разів етапи етапах "
+               "хвилями хвилі",
                "age": "річний річного річна річних"},
         suffixes={"ordinal": "-й -я -е -го -му -м -х -ю -ї -ий -ій"},
         months="січня лютого березня квітня травня червня липня серпня вересня жовтня "
@@ -201,7 +203,7 @@ LANGS: dict[str, Lang] = {
         prefixes={"age": "âgé_de âgée_de âgés_de âgées_de", "year": "en depuis"},
         units={"money": "euros euro dollars dollar", "percent": "pour_cent", "time": "h",
                "measure": "kilomètres kilomètre mètres tonnes hectares jours semaines mois "
-               "heures minutes fois", "years": "ans années"},
+               "heures minutes fois vagues", "years": "ans années"},
         suffixes={"ordinal": "e er re ère ème eme"},
         months="janvier février mars avril mai juin juillet août septembre octobre novembre "
         "décembre",
@@ -216,7 +218,7 @@ LANGS: dict[str, Lang] = {
         after={"more than": "o_más y_más"}, suffixes={"ordinal": "º ª .º .ª"},
         units={"money": "dólares dólar euros euro", "percent": "por_ciento", "years": "años",
                "measure": "kilómetros metros toneladas hectáreas días semanas meses horas "
-               "veces"},
+               "veces oleadas tandas"},
         months=_de("enero febrero marzo abril mayo junio julio agosto septiembre setiembre "
                    "octubre noviembre diciembre"),
         people="soldados militares efectivos tropas hombres combatientes personas",
