@@ -224,6 +224,14 @@ FIGURES = [
         "",
         {("captured", 2, "Zelensky")},
     ),
+    # captivity as a noun: "взяли в полон", "wzięli do niewoli"
+    ("uk", "Десантники взяли в полон трьох військових КНДР", "", {("captured", 3, None)}),
+    (
+        "pl",
+        "Ukraińcy wzięli do niewoli trzech żołnierzy z Korei Północnej",
+        "",
+        {("captured", 3, None)},
+    ),
     # the sanctions monitoring team of eleven states; Ukraine's special operations forces
     (
         "en",
