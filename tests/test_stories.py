@@ -224,6 +224,13 @@ FIGURES = [
         "",
         {("captured", 2, "Zelensky")},
     ),
+    # a count of another side's people is no figure of the North's (figures.others)
+    (
+        "en",
+        "Zelensky: North Korean troops fight beside Russians in Kursk",
+        "He said 50,000 Russian soldiers and about 11,000 North Koreans are massed there.",
+        {("deployed", 11000, "Zelensky")},
+    ),
     # captivity as a noun: "взяли в полон", "wzięli do niewoli"
     ("uk", "Десантники взяли в полон трьох військових КНДР", "", {("captured", 3, None)}),
     (

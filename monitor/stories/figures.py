@@ -111,6 +111,7 @@ class FigureReader:
         self._units = Lexicon([("unit", spec.units)])
         self._unnamed = Lexicon([("unnamed", spec.unnamed)]) if spec.unnamed else None
         self._support = Lexicon([("support", spec.support)]) if spec.support else None
+        self._others = Lexicon([("others", spec.others)]) if spec.others else None
 
     def sources(self, text: str) -> list[str]:
         """The sources a text names, in order of first mention."""
@@ -186,6 +187,7 @@ class FigureReader:
         cuts = [_words_before(sentence, m.start()) for m in _CUT.finditer(sentence)]
         kinds = self._bind(folded, spans, wholes, language, cuts)
         units = [first for first, _last, _label in self._units.find(folded)]
+        others = [first for first, _l, _x in self._others.find(folded)] if self._others else []
         support = [(a, b) for a, b, _l in self._support.find(folded)] if self._support else []
         # "ukrainischer Geheimdienst" is HUR, though "Geheimdienst" alone is the NIS
         sources = [
@@ -204,6 +206,9 @@ class FigureReader:
                 continue  # "losing roughly 92 soldiers a day": a rate, not a count
             kind = kinds.get(index)
             near_unit = any(span[0] <= u <= span[1] + UNIT_REACH for u in units)
+            # "60,000 Russian soldiers": the count is of another side's people
+            if any(span[1] <= o <= span[1] + 1 for o in others):
+                continue
             guess = kind is None and near_unit and index not in wholes
             # "4,000 of the 11,000 were killed": the 11,000 are the ones who were sent
             if index in wholes or (kind is None and near_unit):

@@ -18,6 +18,7 @@
     fighters_only = ["additional"]      # ... so beside them these kinds are default_kind
     modifiers = ["additional"]          # kinds that yield to another kind's word beside
                                         # the count: "4,100 more wounded" are wounded
+    others = ["russian", "ukrainian"]   # after a count: another side's people, no figure
     [figures.kinds]                     # tried in this order: the nearest word wins,
     casualties = ["casualt*", "사상자*"]  # a tie goes to the kind written first
     [figures.sources]                   # who a figure is attributed to
@@ -40,7 +41,7 @@ from monitor.terms import checked_terms
 STORIES_KEYS = {"window", "entities", "subjects"}
 FIGURES_KEYS = {
     *("default_kind", "units", "kinds", "sources", "needs_unit", "outranks", "unnamed"),
-    *("support", "fighters_only", "modifiers"),
+    *("support", "fighters_only", "modifiers", "others"),
 }
 DEFAULT_WINDOW = timedelta(days=3)
 MAX_WINDOW = timedelta(days=30)
@@ -79,6 +80,8 @@ class FigureSpec:
     # are more of something; beside a word of another kind (not ``default_kind``) in the
     # count's clause it yields to that word
     modifiers: frozenset[str] = frozenset()
+    # "60,000 Russian soldiers": words right after a count that make it another side's
+    others: tuple[str, ...] = ()
 
 
 def stories_from(raw: Any, where: str, problems: list[str]) -> StorySpec | None:
@@ -144,6 +147,7 @@ def figures_from(raw: Any, where: str, problems: list[str]) -> FigureSpec | None
         problems.append(f"{at}.fighters_only: needs a default_kind and the support words")
         fighters_only = frozenset()
     modifiers = _kind_list(raw, "modifiers", kinds, at, problems)
+    others = _terms(raw.get("others", []), f"{at}.others", problems)
     if default_kind in modifiers:
         problems.append(f"{at}.modifiers: the default_kind {default_kind} cannot be one")
         modifiers = frozenset()
@@ -158,6 +162,7 @@ def figures_from(raw: Any, where: str, problems: list[str]) -> FigureSpec | None
         support,
         fighters_only,
         modifiers,
+        others,
     )
 
 
