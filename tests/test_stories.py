@@ -503,6 +503,9 @@ def test_a_headline_lead_is_the_speaker_not_the_audience() -> None:
     assert READER.lead("Kim Jong Un to send 6,000 builders to Kursk: Shoigu") == "Shoigu"
     assert READER.lead("Troops in Kursk rise to 10,000 - Pentagon spokesman") == "Pentagon"
     assert READER.lead("Zelensky: the NIS and the Pentagon agree") == "Zelensky"
+    # a genitive "s" makes a name whose the next one is; a name that ends in "s" does not
+    assert READER.sources("Putins Sicherheitsratschef Schoigu sagt") == ["Shoigu"]
+    assert READER.sources("NIS, JCS: 3,000 more troops sent") == ["NIS", "JCS"]
 
 
 # -- the whole path ---------------------------------------------------------------------

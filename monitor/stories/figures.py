@@ -116,8 +116,35 @@ class FigureReader:
     def sources(self, text: str) -> list[str]:
         """The sources a text names, in order of first mention."""
         folded = fold(text)
-        found = _speakers(_outermost(self._sources.find(folded)), folded.split())
+        found = self._speakers(_outermost(self._sources.find(folded)), folded.split())
         return list(dict.fromkeys(label for _a, _b, label in found))
+
+    def _speakers(
+        self, found: list[tuple[int, int, str]], words: list[str]
+    ) -> list[tuple[int, int, str]]:
+        """Drop a name that only says whose the next one is: in "Putins Sicherheitsratschef
+        Schoigu" or "Putin's security council chief" the source is the chief, not Putin.
+
+        A name is a possessor when a genitive "s" follows it (``fold`` splits "Putin's"
+        into "putin s") or ends it, the name without that "s" being the same source
+        ("putins", not "nis": in "NIS, JCS" the comma folds away, and both stay), and
+        another source of a different label starts right after it. Names glued to the
+        next without that "s" ("쇼이구 "김정은 결정"", Chinese without spaces) stay."""
+        starts = {first: label for first, _last, label in found}
+
+        def owner(first: int, last: int, label: str) -> bool:
+            if last < len(words) and words[last] == "s":
+                after = starts.get(last + 1)
+            elif last - first == 1 and words[first].endswith("s"):
+                stem = words[first][:-1]
+                if not any(lab == label for _a, _b, lab in self._sources.find(stem)):
+                    return False
+                after = starts.get(last)
+            else:
+                return False
+            return after is not None and after != label
+
+        return [f for f in found if not owner(*f)]
 
     def speaker(self, title: str) -> str | None:
         """The source a headline names after its last colon or dash, in a few words:
@@ -137,7 +164,7 @@ class FigureReader:
             return trailing
         folded = fold(title)
         words = folded.split()
-        for first, _last, label in _speakers(_outermost(self._sources.find(folded)), words):
+        for first, _last, label in self._speakers(_outermost(self._sources.find(folded)), words):
             if not (first and words[first - 1] in AUDIENCE):
                 return label
         return None
@@ -192,7 +219,7 @@ class FigureReader:
         # "ukrainischer Geheimdienst" is HUR, though "Geheimdienst" alone is the NIS
         sources = [
             f
-            for f in _speakers(_outermost(self._sources.find(folded)), words)
+            for f in self._speakers(_outermost(self._sources.find(folded)), words)
             if not (f[0] and words[f[0] - 1] in AUDIENCE)
         ]
         # "Intelligence estimates put the deployment at 10,000": the headline's source
@@ -393,28 +420,6 @@ def _outermost(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         if last > reach:
             reach, reach_span = last, (first, last)
     return [f for i, f in enumerate(found) if i in keep]
-
-
-def _speakers(found: list[tuple[int, int, str]], words: list[str]) -> list[tuple[int, int, str]]:
-    """Drop a name that only says whose the next one is: in "Putins Sicherheitsratschef
-    Schoigu" or "Putin's security council chief" the source is the chief, not Putin.
-
-    A name is a possessor when it ends in a genitive "s" ("Putins"; ``fold`` splits
-    "Putin's" into "putin s") and another source of a different label starts right
-    after it. Names glued to the next without that "s" ("쇼이구 "김정은 결정"", Chinese
-    without spaces) stay."""
-    starts = {first: label for first, _last, label in found}
-
-    def owner(last: int, label: str) -> bool:
-        if last < len(words) and words[last] == "s":
-            after = starts.get(last + 1)
-        elif words[last - 1].endswith("s"):
-            after = starts.get(last)
-        else:
-            return False
-        return after is not None and after != label
-
-    return [f for f in found if not owner(f[1], f[2])]
 
 
 def _inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
