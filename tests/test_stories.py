@@ -425,6 +425,29 @@ def test_a_figure_of_its_own_a_day_later_on_places_and_actors_alone_is_a_new_sto
     assert decide(soon, [story_of(meeting)], WINDOW, cited).story == 1
 
 
+def test_a_new_count_in_its_headline_a_day_later_is_news_though_no_source_is_cited() -> None:
+    # HUR's first sighting in Kursk; two days later "HUR: ... some 12,000 now on Russian
+    # soil", its 12,000 read from a summary sentence that names no one. The headline's
+    # count makes it news; the same figure only in the summary, with a headline without
+    # a number, is background and the article joins on places and actors.
+    from dataclasses import replace
+
+    sighting = article("en", 0, entities=frozenset({"kursk"}), lead="HUR")
+    later = article(
+        "en",
+        40,
+        frozenset({("deployed", 12000)}),
+        frozenset({("deployed", "HUR")}),
+        entities=frozenset({"kursk"}),
+        lead="HUR",
+    )
+    headline = replace(later, headline_numbers=frozenset({12000}))
+    decision = decide(headline, [story_of(sighting)], WINDOW)
+    assert decision.story is None
+    assert any("not within hours" in reason for reason in decision.reasons)
+    assert decide(later, [story_of(sighting)], WINDOW).story == 1
+
+
 def test_a_headline_subject_no_article_of_an_established_story_names_is_another_event() -> None:
     # The State Department's count in Kursk, reported three times; the next morning Kyiv
     # says Russia trains the same soldiers on drones. Kursk and the 11,000 are shared, but

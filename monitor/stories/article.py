@@ -14,6 +14,7 @@ from monitor.match import Lexicon
 from monitor.records import Figure
 from monitor.stories.cluster import Article
 from monitor.stories.figures import FigureReader
+from monitor.stories.numbers import counts
 from monitor.stories.spec import FigureSpec, StorySpec
 from monitor.terms import fold
 
@@ -75,6 +76,7 @@ class Describer:
             sources=frozenset(sources),
             entities=frozenset(label for _a, _b, label in self.entities.find(text)),
             title_subjects=frozenset(label for _a, _b, label in self.subjects.find(fold(title))),
+            headline_numbers=frozenset(n.value for n in counts(title, language)),
             lead=self.figures.lead(title) if self.figures else None,
             names=self._names(title, summary),
         )

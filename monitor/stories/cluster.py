@@ -50,6 +50,7 @@ class Article:
     names: frozenset[str] = frozenset()  # capitalised words, folded: Putin, Duda, BRICS
     headline_values: frozenset[int] | None = None  # values in its headline; None: unknown
     title_subjects: frozenset[str] = frozenset()  # the subjects its headline names
+    headline_numbers: frozenset[int] = frozenset()  # every count its headline gives
 
 
 @dataclass
@@ -216,7 +217,12 @@ def _score(
     # a day later, or the Kursk governor's tally beside Kim's welcome of the same
     # sappers, is another story.
     specific = wording >= SAME_WORDING or titles >= SIMILAR_TITLE or bool(shared or loose)
-    news = any((k, v) not in story.figures for (k, _src), v in reported.items())
+    # News is a figure the story lacks that its source is named for, or that the
+    # headline states: HUR's 12,000 two days after HUR's first sighting is a new
+    # briefing; a summary's background count beside a headline without one is not.
+    news = any((k, v) not in story.figures for (k, _src), v in reported.items()) or any(
+        v in article.headline_numbers for _k, v in article.figures - story.figures
+    )
     if not specific and score >= JOIN:
         if not close and news:
             score = SOFT_ONLY
