@@ -252,6 +252,23 @@ FIGURES = [
         "",
         {("killed", 17, "Ukrainian military")},
     ),
+    # the verbs of the special forces' claims; their regiment as the source; the Pentagon
+    # in simplified Chinese
+    (
+        "en",
+        "Ukrainian special forces kill 21 North Korean soldiers, wound 40",
+        "",
+        {("killed", 21, "Ukrainian military"), ("wounded", 40, "Ukrainian military")},
+    ),
+    ("ko", "우크라 특수부대, 쿠르스크서 北군 13명 사살", "", {("killed", 13, "Ukrainian military")}),
+    ("zh", "五角大楼：约1.1万朝鲜士兵已进入库尔斯克", "", {("deployed", 11000, "Pentagon")}),
+    # the North's own special forces are no source: Seoul's minister speaks of them
+    (
+        "ko",
+        "김용현 국방장관 국감 답변",
+        "김 장관은 북한이 특수부대와 공병 등 1만2천여 명을 보낼 것으로 본다고 말했다.",
+        {("deployed", 12000, "South Korean military")},
+    ),
     # 천 with no digit before it (sappers: deployed, not additional); a count glued to the
     # word before it (Japanese).
     ("ko", '국정원 "공병 천여 명 추가 파병"', "", {("deployed", 1000, "NIS")}),
