@@ -260,7 +260,12 @@ FIGURES = [
         "",
         {("killed", 21, "Ukrainian military"), ("wounded", 40, "Ukrainian military")},
     ),
-    ("ko", "우크라 특수부대, 쿠르스크서 北군 13명 사살", "", {("killed", 13, "Ukrainian military")}),
+    (
+        "ko",
+        "우크라 특수부대, 쿠르스크서 北군 13명 사살",
+        "",
+        {("killed", 13, "Ukrainian military")},
+    ),
     ("zh", "五角大楼：约1.1万朝鲜士兵已进入库尔斯克", "", {("deployed", 11000, "Pentagon")}),
     # the North's own special forces are no source: Seoul's minister speaks of them
     (
