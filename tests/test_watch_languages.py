@@ -34,10 +34,14 @@ ROWS = [
     ("sv", "Nordkoreanska soldater stupade i Kursk", "Sydkoreas underrättelsetjänst uppger.", True),
     ("sv", "Nordkorea provsköt robotar", "Ryssland fördömde inte uppskjutningen.", False),
     ("da", "Nordkorea sender flere tropper til Rusland", "", True),
+    # the North's generals sanctioned for the dispatch: the soldiers by their commanders
+    ("sv", "EU bestraffar nordkoreanska generaler för stödet till Ryssland", "", True),
+    ("sv", "Nordkoreanska generaler vid militärparad i Pyongyang", "", False),
     # Romanian, Hungarian
     ("ro", "Coreea de Nord a trimis soldați în Rusia", "", True),
     ("ro", "Coreea de Nord a testat o rachetă", "Rusia nu a comentat.", False),
     ("hu", "Észak-Korea újabb katonákat küldött Oroszországba", "", True),
+    ("hu", "Szankciók az Oroszországba küldött észak-koreai tábornokok ellen", "", True),
     ("hu", "Észak-Korea rakétát lőtt ki", "Moszkva hallgat.", False),
 ]
 
@@ -90,6 +94,13 @@ NAMES = [
         False,
     ),
     ("de", "Nordkorea schickt weitere 3.000 Mann nach Russland", "", True),
+    # the dispatch in a compound; a foreign land (이역땅); coffins counted (관 20구);
+    # Saeppyol Street by its Chinese name
+    ("de", "NIS rechnet mit neuer Nordkorea-Entsendung nach Russland im Sommer", "", True),
+    ("de", "Nordkorea-Entsendung von Diplomaten nach Peking", "", False),
+    ("ko", '김정은, 국방성 방문…"이역땅 작전부대에 축하"', "", True),
+    ("ko", "조선중앙TV, 러시아서 돌아온 관 20구 영접", "김정은 위원장이 맞이했다.", True),
+    ("zh", "朝鲜新星街竣工", "", True),
     ("ko", "평양 화성지구에 기념관 착공", "김 위원장은 해외군사작전 참전자를 기렸다.", True),
     ("ko", "北, 화성-19형 발사", "김 위원장은 러시아 파병 부대도 언급했다.", False),
     ("ja", "軍事パレードに中国首相", "北朝鮮はロシアへの派兵で関係を深めた。", False),
