@@ -638,6 +638,10 @@ NUMBER_WORDS = {
         ("一人", ""),
         ("万人", ""),
         ("第二", ""),
+        # countries, places and times are no people: 11か国, 2回目の表彰式
+        ("11か国", "measure 11"),
+        ("2回目", "ordinal 2"),
+        ("3回", "measure 3"),
     ],
     "zh": [
         ("九人", "count 9"),
@@ -653,6 +657,8 @@ NUMBER_WORDS = {
         ("两国", ""),
         ("十二月", ""),
         ("一人", ""),
+        ("11国", "measure 11"),
+        ("第2次", "measure 2"),
     ],
 }
 

@@ -131,7 +131,8 @@ LANGS: dict[str, Lang] = {
         units={"money": "ドル 円 ユーロ ウォン ルーブル", "percent": "パーセント",
                "measure": "キロ キロメートル メートル トン ミリ"},
         suffixes={"age": "歳 才", "date": "月 日", "time": "時 分", "years": "年",
-                  "measure": "か月 カ月 ヶ月 時間 日間 週間 年間", "ordinal": "番目"},
+                  "measure": "か月 カ月 ヶ月 時間 日間 週間 年間 か国 カ国 ヶ国 か所 カ所 回",
+                  "ordinal": "番目 回目 度目"},
     ),
     "zh": Lang(
         before={"about": "约 大约 近 将近 大概", "more than": "超过 逾 超",
@@ -141,7 +142,7 @@ LANGS: dict[str, Lang] = {
         prefixes={"ordinal": "第", "time": "上午 下午"},
         units={"money": "美元 元 欧元 人民币 卢布 韩元", "measure": "公里 吨 毫米 公斤"},
         suffixes={"age": "岁", "date": "月 日 号", "time": "点 时", "years": "年",
-                  "measure": "个月 小时 天"},
+                  "measure": "个月 小时 天 国 个国家 次"},
     ),
     "ru": Lang(
         groups=" .", decimals=",.", to="до", openers="от между", ands="и",
