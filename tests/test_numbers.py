@@ -774,8 +774,22 @@ def test_counts_keep_only_counts() -> None:
 
 def test_number_record() -> None:
     assert read_numbers("zwischen 10.000 und 12.000 Soldaten", "de") == [
-        Number(10000, 10000, 12000, None, 0, 26, "count")
+        Number(10000, 10000, 12000, None, 0, 26, "count", people=True)
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "people"),
+    [
+        ("첫 2천600명은 쿠르스크로", "ko", True),  # a counter with a particle after it
+        ("北朝鮮兵3000人が配置され", "ja", True),
+        ("3,000 soldiers", "en", True),
+        ("a first group of 2,600 is to head", "en", False),
+        ("5 Mrd. Euro", "de", False),
+    ],
+)
+def test_a_number_knows_when_people_are_counted(text: str, language: str, people: bool) -> None:
+    assert [n.people for n in read_numbers(text, language)] == [people]
 
 
 @pytest.mark.parametrize("language", ["de-DE", "DE", "de_AT"])

@@ -267,6 +267,11 @@ FIGURES = [
         {("killed", 13, "Ukrainian military")},
     ),
     ("zh", "五角大楼：约1.1万朝鲜士兵已进入库尔斯克", "", {("deployed", 11000, "Pentagon")}),
+    # a counter for people with a particle after it is a word for people; a few people so
+    # counted are not troops sent
+    ("ko", "부다노우 국장 인터뷰", "첫 2천600명은 쿠르스크로 향한다.", {("deployed", 2600, "HUR")}),
+    ("ja", "ウクライナ情報総局", "北朝鮮兵3000人が配置された。", {("deployed", 3000, "HUR")}),
+    ("ko", "정부, 독자 제재", "러시아에 간 장성 3명이 명단에 올랐다.", set()),
     # the North's own special forces are no source: Seoul's minister speaks of them
     (
         "ko",

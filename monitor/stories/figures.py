@@ -80,6 +80,7 @@ REACH = 6  # words between a count and the word that says what it counts
 # A part and its whole ("4,000 of the 11,000 soldiers sent last year were killed") are
 # followed by the whole's description before the word that says what the part counts.
 PART_REACH = 10
+COUNTED_TROOPS = 100  # a count with only a counter for people is troops from here up
 UNIT_REACH = 3  # words between a count and the word for people after it
 MODIFIER_REACH = 2  # words between a count and the kind word a modifier yields to
 MIN_VALUE = 2  # "one soldier" is a story, not a figure
@@ -233,6 +234,11 @@ class FigureReader:
                 continue  # "losing roughly 92 soldiers a day": a rate, not a count
             kind = kinds.get(index)
             near_unit = any(span[0] <= u <= span[1] + UNIT_REACH for u in units)
+            # A counter for people glued to it (2천600명은, 3000人が) counts as such a word
+            # for a count of troops; a few people so counted (장성 3명, 幹部2人) are rarely
+            # the soldiers sent.
+            if number.people and (kind is not None or number.value >= COUNTED_TROOPS):
+                near_unit = True
             # "60,000 Russian soldiers": the count is of another side's people
             if any(span[1] <= o <= span[1] + 1 for o in others):
                 continue

@@ -57,6 +57,8 @@ class Number:
     # "count", or what it is instead: "year", "date", "time", "money", "percent",
     # "measure" (units and spans of time), "age", "ordinal", or "decimal" ("3.5" alone)
     kind: str
+    # a counter or word for people follows it: 2천600명은, 3000人が, "2,000 Soldaten"
+    people: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,14 +144,15 @@ def _expression(text: str, original: str, a: _Atom, floor: int, g: Grammar) -> N
         return None  # "528공병연대", "11군단": a unit's number, not a count of its men
     kind = _kind(atoms, prefix, unit)
     dated = (kind == "year" and prefix != "year") or (kind == "date" and prefix == "month")
-    if dated and (counted or g.people.match(text, end, end + _WINDOW)):
+    people = counted or bool(g.people.match(text, end, end + _WINDOW))
+    if dated and people:
         kind = "count"  # "2000 Soldaten", "March 30 soldiers": what follows is counted
     low, high = int(atoms[0].value), int(atoms[-1].value)
     if high >= LIMIT:
         return None
     pair = len(atoms) == 2
     return Number(low, low if pair else None, high if pair else None, qualifier or after, start,
-                  end, kind)  # fmt: skip
+                  end, kind, people)  # fmt: skip
 
 
 def _before(rev: str, a: _Atom, g: Grammar) -> tuple[int, str | None, str | None, int]:
