@@ -272,6 +272,19 @@ FIGURES = [
     ("ko", "부다노우 국장 인터뷰", "첫 2천600명은 쿠르스크로 향한다.", {("deployed", 2600, "HUR")}),
     ("ja", "ウクライナ情報総局", "北朝鮮兵3000人が配置された。", {("deployed", 3000, "HUR")}),
     ("ko", "정부, 독자 제재", "러시아에 간 장성 3명이 명단에 올랐다.", set()),
+    # the name that speaks, not a nearer one that acts, is the source
+    (
+        "en",
+        "Two North Korean soldiers captured",
+        "Ukrainian forces have captured two North Korean soldiers, President Zelensky said.",
+        {("captured", 2, "Zelensky")},
+    ),
+    (
+        "ru",
+        "Пленные в Курской области",
+        "Украинские военные взяли в плен двух солдат КНДР, заявил Зеленский.",
+        {("captured", 2, "Zelensky")},
+    ),
     # the North's own special forces are no source: Seoul's minister speaks of them
     (
         "ko",

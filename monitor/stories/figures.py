@@ -95,6 +95,25 @@ CLAUSE_COST = 3
 _CUT = re.compile(r"[,;:](?=\s|$)|\s[-–—]\s|[…()、，；]")
 # The word before a name that makes it the audience, not the source: "told lawmakers".
 AUDIENCE = {"told", "tells", "telling", "briefed", "briefing", "informed", "unterrichtete"}
+# Words that make the name beside them the one speaking: "..., President Zelensky said",
+# "sagte Selenskyj", "according to the NIS", "국정원에 따르면". Folded; a name with one of
+# SAID within SPEECH_REACH words of it, or after one of ACCORDING, speaks, and in a sentence where a
+# name speaks, its figures are the speaker's, not those of a nearer name that acts
+# ("Ukrainian forces have captured two ..., President Zelensky said").
+SAID = {
+    *("said", "says", "say", "stated", "announced", "reported", "claimed", "added"),
+    *("sagte", "sagt", "erklaerte", "erklaert", "teilte", "berichtete", "meldete"),
+    *("заявил", "заявила", "заявили", "сообщил", "сообщила", "сообщили", "сказал"),
+    *("заявив", "повідомив", "повідомила", "повідомили", "сказав"),
+    *("affirme", "indique", "declare", "afirmo", "dijo", "declaro", "informo"),
+    *("detto", "dichiarato", "powiedzial", "oswiadczyl", "poinformowal", "zei", "meldde"),
+}
+ACCORDING = {
+    *("according", "laut", "angaben", "zufolge", "selon", "segun", "secondo", "wedlug"),
+    *("словам", "данным", "даними", "думку", "slovam"),
+}
+AFTER_KOREAN = {"따르면", "의하면"}  # "국정원에 따르면": the particle stays on the name
+SPEECH_REACH = 2
 # A headline's speaker after its last colon or dash ("...: NIS", "... – Pentagon"), in
 # at most this many words.
 _TAIL = re.compile(r":\s|\s[-–—]\s")
@@ -119,6 +138,14 @@ class FigureReader:
         folded = fold(text)
         found = self._speakers(_outermost(self._sources.find(folded)), folded.split())
         return list(dict.fromkeys(label for _a, _b, label in found))
+
+    def _first_speaker(self, text: str) -> str | None:
+        """The first source a text names that speaks (``SAID``), else the first it names:
+        the source of a figure whose own sentence names none."""
+        folded = fold(text)
+        words = folded.split()
+        found = self._speakers(_outermost(self._sources.find(folded)), words)
+        return min(_speaking(found, words))[2] if found else None
 
     def _speakers(
         self, found: list[tuple[int, int, str]], words: list[str]
@@ -174,8 +201,7 @@ class FigureReader:
         self, title: str, summary: str, content: str = "", language: str | None = None
     ) -> list[Figure]:
         """Every figure of an entry, each (kind, value, source) once, title first."""
-        named = self.sources(title) or self.sources(summary)
-        fallback = named[0] if named else None
+        fallback = self._first_speaker(title) or self._first_speaker(summary)
         found: dict[tuple[str, int, str | None], Figure] = {}
         guessed: set[tuple[str, int, str | None]] = set()
         speaker = self.speaker(title)
@@ -254,7 +280,7 @@ class FigureReader:
                 _distance(s, span) <= REACH for s in support
             ):
                 kind = self.spec.default_kind or kind  # "6,000 more builders" were sent
-            near = _nearest(sources, span)
+            near = _nearest(_speaking(sources, words), span)
             source = near or fallback
             figures.append(
                 (
@@ -443,6 +469,18 @@ def _words(sentence: str, number: Number) -> tuple[int, int]:
     if first and sentence[number.start - 1 : number.start].isalnum():
         first -= 1  # glued to the word before it: "派遣された約1万1000人" is one word
     return first, first + max(1, len(fold(sentence[number.start : number.end]).split()))
+
+
+def _speaking(found: list[tuple[int, int, str]], words: list[str]) -> list[tuple[int, int, str]]:
+    """The names of ``found`` that speak (see ``SAID``), or all of them if none does."""
+    speaking = [
+        f
+        for f in found
+        if any(w in SAID for w in words[f[1] : f[1] + SPEECH_REACH])
+        or any(w in ACCORDING | SAID for w in words[max(0, f[0] - SPEECH_REACH) : f[0]])
+        or bool(AFTER_KOREAN.intersection(words[f[1] : f[1] + 1]))
+    ]
+    return speaking or found
 
 
 def _distance(a: tuple[int, int], b: tuple[int, int]) -> int:
