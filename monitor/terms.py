@@ -57,9 +57,9 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # A sentence ends at . ! ? followed by space, but not after one letter ("N. Korea",
 # "U.S. troops") nor after a number of one or two digits, which in German, Polish,
 # Czech and Turkish is an ordinal ("am 3. Januar", "das 16. Sanktionspaket"); at the
-# full-width 。！？ of Japanese and Chinese, which no space follows; and at every line
-# break.
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b\w\.)(?<!\b\d\d\.)\s+|(?<=[。！？])\s*|\n+")
+# full-width 。！？ of Japanese and Chinese, which no space follows; at every line
+# break; and at a bullet, which strings a digest's items together ("A • B").
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b\w\.)(?<!\b\d\d\.)\s+|(?<=[。！？])\s*|\n+|\s*•\s*")
 SENTENCE_MARK = "|"
 
 #: Korean particles (and a few endings) a Hangul word may carry: 북한군이, 러시아에서.

@@ -200,6 +200,15 @@ def test_rules(rule: str, title: str, summary: str, hit: bool) -> None:
     assert rule_says(rule, title, summary) is hit
 
 
+def test_a_bullet_between_a_digests_items_ends_a_sentence() -> None:
+    groups = (GroupSpec("nk", ("noord korea*",)), GroupSpec("dead", ("doden",)))
+    watch = WatchSpec("w", groups, rule="sentence(nk, dead)")
+    together = "Noord-Korea telt 26 doden"
+    apart = "Brug Rusland-Noord-Korea vordert • India telt 26 doden"
+    assert Matcher([watch]).matches(Entry("k", None, together, "", None, None))
+    assert not Matcher([watch]).matches(Entry("k", None, apart, "", None, None))
+
+
 def test_japanese_and_chinese_sentences_end_at_a_full_stop_with_no_space_after_it() -> None:
     groups = (GroupSpec("nk", ("*北朝鮮*", "*朝鲜*")), GroupSpec("troops", ("*兵士*", "*士兵*")))
     watch = WatchSpec("w", groups, rule="sentence(nk, troops)")
