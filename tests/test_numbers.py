@@ -203,6 +203,11 @@ DE = [
 ]
 
 KO = [
+    # the lower units after a space: one number, not two
+    ("1만 1천 명", "count 11000"),
+    ("1만 1천여 명", "count 11000 more than"),
+    ("1만 2천∼1만 3천 명", "count 12000-13000"),
+    ("1만 2025년", "count 10000 | year 2025"),
     # a unit named by its number is no count of its men
     ("528공병연대", ""),
     ("11군단", ""),
@@ -624,6 +629,7 @@ NUMBER_WORDS = {
         ("iki seferde", "measure 2"),
     ],
     "ja": [
+        ("1万 1000人", "count 11000"),
         ("二人", "count 2"),
         ("九人", "count 9"),
         ("千人", "count 1000"),

@@ -307,10 +307,23 @@ def _cjk(text: str, q: int, value: int | Fraction | None) -> tuple[int | Fractio
         else:
             if mark >= 0 and (ch in _SMALL or ch in _BIG):
                 q, cur = mark, None  # "1천1천": the second 1천 is a number of its own
+            elif ch == " " and cur is None and units[-1:] in _BIG and _lower_after(text, q + 1):
+                q += 1  # "1만 1천 명", "1万 1000人": the lower units go on after a space
+                continue
             break
         units, q, mark = units + ch, q + 1, -1
     simple = len(units) == 1 and cur is None  # "2만" scales like "2 Tausend"; "1만2천" not
     return total + section + (cur or 0), q, (_SMALL | _BIG)[units] if simple else None
+
+
+def _lower_after(text: str, p: int) -> bool:
+    """Digits at p that go on a number whose 만 or 万 came before a space: followed by a
+    smaller unit (1만 1천) or by a counter for people (1万 1000人), not a year (1만 2025년)."""
+    m = _DIGITS.match(text, p)
+    return bool(m) and m.end() - p <= 4 and text[m.end() : m.end() + 1] in (*_SMALL, *_PEOPLE)
+
+
+_PEOPLE = ("명", "人", "名")
 
 
 def _word_atom(text: str, original: str, p: int, g: Grammar) -> _Atom | int:
