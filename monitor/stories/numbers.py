@@ -320,7 +320,9 @@ def _lower_after(text: str, p: int) -> bool:
     """Digits at p that go on a number whose 만 or 万 came before a space: followed by a
     smaller unit (1만 1천) or by a counter for people (1万 1000人), not a year (1만 2025년)."""
     m = _DIGITS.match(text, p)
-    return bool(m) and m.end() - p <= 4 and text[m.end() : m.end() + 1] in (*_SMALL, *_PEOPLE)
+    if m is None or m.end() - p > 4:
+        return False
+    return text[m.end() : m.end() + 1] in (*_SMALL, *_PEOPLE)
 
 
 _PEOPLE = ("명", "人", "名")
