@@ -13,7 +13,7 @@ from datetime import datetime
 from monitor.match import Lexicon
 from monitor.records import Figure
 from monitor.stories.cluster import Article
-from monitor.stories.figures import FigureReader
+from monitor.stories.figures import UNCOUNTED, FigureReader
 from monitor.stories.numbers import counts
 from monitor.stories.spec import FigureSpec, StorySpec
 from monitor.terms import fold
@@ -62,7 +62,8 @@ class Describer:
     def describe(
         self, title: str, summary: str, content: str, language: str | None, when: datetime
     ) -> Described:
-        found = tuple(self.figures.read(title, summary, content, language)) if self.figures else ()
+        every = self.figures.read_all(title, summary, content, language) if self.figures else []
+        found = tuple(f for f in every if f.kind != UNCOUNTED)
         text = fold(f"{title} {summary}")
         sources = set(self.figures.sources(f"{title} {summary}")) if self.figures else set()
         article = Article(
@@ -70,8 +71,9 @@ class Describer:
             when=when,
             words=_words(text),
             title_words=_words(fold(title)),
-            figures=frozenset((f.kind, f.value) for f in found),
-            headline_values=frozenset(f.value for f in found if f.field == "title"),
+            # the counts the watch does not count are evidence of one event all the same
+            figures=frozenset((f.kind, f.value) for f in every),
+            headline_values=frozenset(f.value for f in every if f.field == "title"),
             attributed=frozenset((f.kind, f.source) for f in found if f.source),
             sources=frozenset(sources),
             entities=frozenset(label for _a, _b, label in self.entities.find(text)),

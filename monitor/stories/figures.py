@@ -84,6 +84,7 @@ COUNTED_TROOPS = 100  # a count with only a counter for people is troops from he
 UNIT_REACH = 3  # words between a count and the word for people after it
 MODIFIER_REACH = 2  # words between a count and the kind word a modifier yields to
 MIN_VALUE = 2  # "one soldier" is a story, not a figure
+UNCOUNTED = " uncounted"  # the kind of ``uncounted`` words; no watch kind has a space
 # A sentence is read up to here. Real ones are far shorter; a hostile feed's summary of
 # 100,000 characters without a full stop would otherwise cost seconds per entry, since
 # each count and clause boundary is placed among the words before it.
@@ -125,8 +126,10 @@ class FigureReader:
 
     def __init__(self, spec: FigureSpec) -> None:
         self.spec = spec
-        self._kinds = Lexicon(spec.kinds)
-        self._order = {kind: n for n, (kind, _terms) in enumerate(spec.kinds)}
+        # Words for what the watch does not count bind like kind words, last in order.
+        kinds = spec.kinds + (((UNCOUNTED, spec.uncounted),) if spec.uncounted else ())
+        self._kinds = Lexicon(kinds)
+        self._order = {kind: n for n, (kind, _terms) in enumerate(kinds)}
         self._sources = Lexicon(spec.sources)
         self._units = Lexicon([("unit", spec.units)])
         self._unnamed = Lexicon([("unnamed", spec.unnamed)]) if spec.unnamed else None
@@ -201,6 +204,13 @@ class FigureReader:
         self, title: str, summary: str, content: str = "", language: str | None = None
     ) -> list[Figure]:
         """Every figure of an entry, each (kind, value, source) once, title first."""
+        return [f for f in self.read_all(title, summary, content, language) if f.kind != UNCOUNTED]
+
+    def read_all(
+        self, title: str, summary: str, content: str = "", language: str | None = None
+    ) -> list[Figure]:
+        """``read``, and the counts of what the watch does not count (kind ``UNCOUNTED``):
+        no figures, but the same 18 deserters in two articles say they tell one event."""
         fallback = self._first_speaker(title) or self._first_speaker(summary)
         found: dict[tuple[str, int, str | None], Figure] = {}
         guessed: set[tuple[str, int, str | None]] = set()

@@ -19,6 +19,8 @@
     modifiers = ["additional"]          # kinds that yield to another kind's word beside
                                         # the count: "4,100 more wounded" are wounded
     others = ["russian", "ukrainian"]   # after a count: another side's people, no figure
+    uncounted = ["deserted", "fled"]    # what befell people the watch does not count: a
+                                        # count whose nearest kind word is one is no figure
     [figures.kinds]                     # tried in this order: the nearest word wins,
     casualties = ["casualt*", "사상자*"]  # a tie goes to the kind written first
     [figures.sources]                   # who a figure is attributed to
@@ -41,7 +43,7 @@ from monitor.terms import checked_terms
 STORIES_KEYS = {"window", "entities", "subjects"}
 FIGURES_KEYS = {
     *("default_kind", "units", "kinds", "sources", "needs_unit", "outranks", "unnamed"),
-    *("support", "fighters_only", "modifiers", "others"),
+    *("support", "fighters_only", "modifiers", "others", "uncounted"),
 }
 DEFAULT_WINDOW = timedelta(days=3)
 MAX_WINDOW = timedelta(days=30)
@@ -82,6 +84,9 @@ class FigureSpec:
     modifiers: frozenset[str] = frozenset()
     # "60,000 Russian soldiers": words right after a count that make it another side's
     others: tuple[str, ...] = ()
+    # "18 soldiers deserted": words that bind to a count as kind words do, for what the
+    # watch does not count; such a count is no figure
+    uncounted: tuple[str, ...] = ()
 
 
 def stories_from(raw: Any, where: str, problems: list[str]) -> StorySpec | None:
@@ -148,6 +153,7 @@ def figures_from(raw: Any, where: str, problems: list[str]) -> FigureSpec | None
         fighters_only = frozenset()
     modifiers = _kind_list(raw, "modifiers", kinds, at, problems)
     others = _terms(raw.get("others", []), f"{at}.others", problems)
+    uncounted = _terms(raw.get("uncounted", []), f"{at}.uncounted", problems)
     if default_kind in modifiers:
         problems.append(f"{at}.modifiers: the default_kind {default_kind} cannot be one")
         modifiers = frozenset()
@@ -163,6 +169,7 @@ def figures_from(raw: Any, where: str, problems: list[str]) -> FigureSpec | None
         fighters_only,
         modifiers,
         others,
+        uncounted,
     )
 
 
