@@ -30,6 +30,9 @@ def _read(text: str, language: str | None) -> str:
 
 
 EN = [
+    ("12-thousand troops", "count 12000"),  # a hyphen before the scale word
+    ("38-hundred killed or wounded", "count 3800"),
+    ("5 hundred soldiers", "count 500"),
     ("3,000 soldiers", "count 3000"),
     ("11,000 North Korean troops", "count 11000"),
     ("1,500", "count 1500"),

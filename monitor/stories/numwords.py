@@ -55,7 +55,8 @@ COMMON = Lang(
 
 LANGS: dict[str, Lang] = {
     "en": Lang(
-        scales={10**3: "thousand k", 10**6: "million mn", 10**9: "billion bn"},  # "6K troops"
+        # "6K troops"; "38 hundred" (said for 3,800)
+        scales={10**2: "hundred", 10**3: "thousand k", 10**6: "million mn", 10**9: "billion bn"},
         before={"about": "about around roughly some an_estimated estimated approximately "
                 "approx. nearly almost close_to",
                 "more than": "more_than over upwards_of in_excess_of well_over",
@@ -396,7 +397,7 @@ def grammar(language: str | None) -> Grammar:
         scales=named("scales"),
         kinds=kinds,
         qualifiers=named("before") | named("after") | dict.fromkeys(words("glued"), "more than"),
-        scale=re.compile(rf"\s*(?P<w>{alt('scales')})"),
+        scale=re.compile(rf"(?:\s*|-)(?P<w>{alt('scales')})"),  # "12 thousand", "12-thousand"
         unit=re.compile(rf"(?P<s>{alt('suffixes')})|[\s-]*(?P<u>{alt('units')})"
                         rf"|\.?\s*(?P<m>{alt('months')})"),
         tail=re.compile(rf"(?P<g>{alt('glued')})?(?:\s*(?P<c>{alt('counters')}))?"
