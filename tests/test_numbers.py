@@ -211,6 +211,8 @@ KO = [
     ("1만 1천여 명", "count 11000 more than"),
     ("1만 2천∼1만 3천 명", "count 12000-13000"),
     ("1만 2025년", "count 10000 | year 2025"),
+    ("북한군 만 2천 명", "count 12000"),  # 만 without a 1 before it
+    ("수만 2천", "count 2000"),  # 수만 (tens of thousands) is no number
     # a unit named by its number is no count of its men
     ("528공병연대", ""),
     ("11군단", ""),

@@ -278,6 +278,8 @@ def _atom(text: str, original: str, p: int, g: Grammar) -> _Atom | int:
     if g.code in ("ko", "ja", "zh", "") and q < n and (text[q] in _SMALL or text[q] in _BIG):
         value, q, scale = _cjk(text, q, value)
         shape = "grouped" if shape == "plain" else shape
+        if left == "만 " and text[p - 3 : p - 2] in ("", " ") and value < 10**4:
+            return _Atom(p - 2, q, value + 10**4, "grouped", None)  # "만 2천 명": 12,000
     elif (s := g.scale.match(text, q, q + _WINDOW)) and (f := g.scales.get(_key(s["w"]))):
         value, scale, q = value * f, f, s.end()
     return _Atom(p, q, value, shape, scale)
