@@ -285,6 +285,20 @@ FIGURES = [
         "Украинские военные взяли в плен двух солдат КНДР, заявил Зеленский.",
         {("captured", 2, "Zelensky")},
     ),
+    # a verb before a name makes it speak only at its sentence's end: "said Putin had
+    # moved" is Putin acting
+    (
+        "en",
+        "Zelensky at the European Parliament",
+        "The Ukrainian president said Putin had already moved 11,000 North Korean soldiers.",
+        {("deployed", 11000, "Zelensky")},
+    ),
+    (
+        "en",
+        "U.S. tells Security Council 8,000 North Korean troops are in Kursk",
+        "",
+        {("deployed", 8000, "US")},
+    ),
     # soldiers who deserted are counted by no kind of the watch (figures.uncounted)
     ("en", "18 North Korean soldiers fled their positions near Kursk", "", set()),
     ("ko", "탈영한 북한군 18명 러 당국에 구금", "", set()),

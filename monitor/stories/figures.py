@@ -487,7 +487,13 @@ def _speaking(found: list[tuple[int, int, str]], words: list[str]) -> list[tuple
         f
         for f in found
         if any(w in SAID for w in words[f[1] : f[1] + SPEECH_REACH])
-        or any(w in ACCORDING | SAID for w in words[max(0, f[0] - SPEECH_REACH) : f[0]])
+        or any(w in ACCORDING for w in words[max(0, f[0] - SPEECH_REACH) : f[0]])
+        # "..., sagte Selenskyj", "заявил Зеленский в воскресенье": a verb before the name
+        # at the end of its sentence ("said Putin had moved 11,000" is Putin acting)
+        or (
+            len(words) - f[1] <= SPEECH_REACH
+            and any(w in SAID for w in words[max(0, f[0] - SPEECH_REACH) : f[0]])
+        )
         or bool(AFTER_KOREAN.intersection(words[f[1] : f[1] + 1]))
     ]
     return speaking or found
