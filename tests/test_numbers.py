@@ -213,6 +213,7 @@ KO = [
     ("1만 2025년", "count 10000 | year 2025"),
     ("북한군 만 2천 명", "count 12000"),  # 만 without a 1 before it
     ("수만 2천", "count 2000"),  # 수만 (tens of thousands) is no number
+    ("묘역 400여 기", "measure 400 more than"),  # graves counted
     # a unit named by its number is no count of its men
     ("528공병연대", ""),
     ("11군단", ""),
@@ -289,6 +290,8 @@ ZH = [
 ]
 
 RU = [
+    ("2 тысячи 500 солдат", "count 2500"),
+    ("о 20-летнем бойце", "age 20"),  # the age in the prepositional case
     ("11 тысяч", "count 11000"),
     ("3 тыс.", "count 3000"),
     ("2.5 тыс.", "count 2500"),
@@ -618,6 +621,8 @@ NUMBER_WORDS = {
         ("een paar duizend", ""),
     ],
     "tr": [
+        ("3 bin 500 asker", "count 3500"),  # the hundreds after the thousands
+        ("10 bin 5 gün", "count 10000 | measure 5"),
         ("beş bin", "count 5000"),
         ("bin asker", "count 1000"),
         ("iki yüz", "count 200"),

@@ -299,6 +299,15 @@ FIGURES = [
         "",
         {("deployed", 8000, "US")},
     ),
+    # the size of each of several groups is no figure
+    (
+        "en",
+        "No sign of 30,000 more troops, Kyiv says",
+        "It expects two or three transfers, each of 1,500 to 3,000 personnel.",
+        {("additional", 30000, "Ukrainian officials")},
+    ),
+    ("ja", "ウクライナ情報総局", "1500～3000人ずつ2、3回に分けて移送する計画だ。", set()),
+    ("ko", '정보총국 "1천500∼3천명씩 이동"', "", set()),
     # soldiers who deserted are counted by no kind of the watch (figures.uncounted)
     ("en", "18 North Korean soldiers fled their positions near Kursk", "", set()),
     ("ko", "탈영한 북한군 18명 러 당국에 구금", "", set()),

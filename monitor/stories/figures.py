@@ -74,6 +74,18 @@ RATE_BEFORE = tuple(
     for p in ("하루 평균", "일평균", "하루에", "매일", "daily", "taeglich", "ежедневно", "щодня")
 )
 RATE_REACH = 3  # words between a count and the words that make it a rate
+#: Words that make a count the size of each of several groups ("two or three transfers,
+#: each of 1,500 to 3,000", "je 1500 bis 3000 Soldaten", "1500～3000人ずつ", "3천명씩"):
+#: a size per unit, not a figure. Folded; glued ones are looked for inside the words.
+EACH_AFTER = tuple(
+    tuple(p.split())
+    for p in ("each", "apiece", "chacun", "chacune", "cada uno", "ciascuno", "kazdy")
+)
+EACH_BEFORE = tuple(
+    tuple(p.split())
+    for p in ("each of", "je", "jeweils", "по", "de a", "groups of", "gruppen von je")
+)
+EACH_GLUED = ("씩", "ずつ")
 NOUN_FIRST = {"ko", "ja", "zh"}  # headlines write the kind before the count: 사망 300명
 WHOLE_OF = {tuple(p.split()) for p in ("가운데", "중", "중에서", "중에", "のうち", "うち")}
 REACH = 6  # words between a count and the word that says what it counts
@@ -266,8 +278,8 @@ class FigureReader:
         figures = []
         for index, number in enumerate(numbers):
             span = spans[index]
-            if _rate(words, span):
-                continue  # "losing roughly 92 soldiers a day": a rate, not a count
+            if _rate(words, span) or _each(words, span):
+                continue  # "92 soldiers a day", "1,500 each": a rate or a size per unit
             kind = kinds.get(index)
             near_unit = any(span[0] <= u <= span[1] + UNIT_REACH for u in units)
             # A counter for people glued to it (2천600명은, 3000人が) counts as such a word
@@ -425,6 +437,16 @@ def _rate(words: list[str], span: tuple[int, int]) -> bool:
     after = words[last : last + RATE_REACH + 2]
     before = words[max(0, first - RATE_REACH) : first]
     return _holds(after, RATE_AFTER) or _holds(before, RATE_BEFORE)
+
+
+def _each(words: list[str], span: tuple[int, int]) -> bool:
+    """Whether the count at ``span`` is the size of each of several groups (``EACH_*``)."""
+    first, last = span
+    if any(g in w for w in words[first : last + 1] for g in EACH_GLUED):
+        return True
+    after = words[last : last + RATE_REACH]
+    before = words[max(0, first - 2) : first]
+    return _holds(after, EACH_AFTER) or _holds(before, EACH_BEFORE)
 
 
 def _holds(window: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:

@@ -282,6 +282,9 @@ def _atom(text: str, original: str, p: int, g: Grammar) -> _Atom | int:
             return _Atom(p - 2, q, value + 10**4, "grouped", None)  # "만 2천 명": 12,000
     elif (s := g.scale.match(text, q, q + _WINDOW)) and (f := g.scales.get(_key(s["w"]))):
         value, scale, q = value * f, f, s.end()
+        # "3 bin 500 asker", "2 тысячи 500 солдат": the hundreds after the thousands
+        if f == 1000 and g.code in _HUNDREDS_AFTER and (h := _HUNDREDS.match(text, q)):
+            value, scale, q = value + int(h[1]), None, h.end()
     return _Atom(p, q, value, shape, scale)
 
 
@@ -316,6 +319,10 @@ def _cjk(text: str, q: int, value: int | Fraction | None) -> tuple[int | Fractio
         units, q, mark = units + ch, q + 1, -1
     simple = len(units) == 1 and cur is None  # "2만" scales like "2 Tausend"; "1만2천" not
     return total + section + (cur or 0), q, (_SMALL | _BIG)[units] if simple else None
+
+
+_HUNDREDS_AFTER = {"tr", "ru", "uk", "pl", ""}  # languages that say "3 thousand 500"
+_HUNDREDS = re.compile(r" (\d{3})(?![\d.,:/-]|\s*(?:%|\w*-))")
 
 
 def _lower_after(text: str, p: int) -> bool:
