@@ -607,6 +607,13 @@ def test_a_headline_lead_is_the_speaker_not_the_audience() -> None:
     # a genitive "s" makes a name whose the next one is; a name that ends in "s" does not
     assert READER.sources("Putins Sicherheitsratschef Schoigu sagt") == ["Shoigu"]
     assert READER.sources("NIS, JCS: 3,000 more troops sent") == ["NIS", "JCS"]
+    # the one asked, or addressed in Korean ("국방부에 제안"), is no lead; "에 따르면" is
+    kursk = "Kursk governor asks Russian defense ministry to decorate North Korean soldiers"
+    assert READER.lead(kursk) == "Kursk governor"
+    assert READER.lead("러 쿠르스크주, 북한군에 메달 추진…국방부에 제안") is None
+    assert READER.lead("국방부에 따르면 북한군 1만명 넘어") == "South Korean military"
+    # a possessor's spy agency is its own: Kyiv's is HUR, not the NIS
+    assert READER.lead("Kyiv's spy agency: no sign of 30,000 more troops") == "HUR"
 
 
 # -- the whole path ---------------------------------------------------------------------

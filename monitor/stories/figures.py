@@ -107,7 +107,13 @@ MAX_SENTENCE = 1000
 CLAUSE_COST = 3
 _CUT = re.compile(r"[,;:](?=\s|$)|\s[-–—]\s|[…()、，；]")
 # The word before a name that makes it the audience, not the source: "told lawmakers".
-AUDIENCE = {"told", "tells", "telling", "briefed", "briefing", "informed", "unterrichtete"}
+AUDIENCE = {
+    *("told", "tells", "telling", "briefed", "briefing", "informed", "unterrichtete"),
+    *("asks", "asked", "urges", "urged", "bittet", "bat", "просит", "попросил", "просить"),
+}
+# A Korean name with "to" on it is the one addressed: "국방부에 제안" (proposed to the
+# defence ministry), but "국방부에 따르면" is according to it.
+AUDIENCE_KOREAN = ("에", "에게", "께")
 # Words that make the name beside them the one speaking: "..., President Zelensky said",
 # "sagte Selenskyj", "according to the NIS", "국정원에 따르면". Folded; a name with one of
 # SAID within SPEECH_REACH words of it, or after one of ACCORDING, speaks, and in a sentence where a
@@ -207,8 +213,8 @@ class FigureReader:
             return trailing
         folded = fold(title)
         words = folded.split()
-        for first, _last, label in self._speakers(_outermost(self._sources.find(folded)), words):
-            if not (first and words[first - 1] in AUDIENCE):
+        for first, last, label in self._speakers(_outermost(self._sources.find(folded)), words):
+            if not _addressed(first, last, words):
                 return label
         return None
 
@@ -269,7 +275,7 @@ class FigureReader:
         sources = [
             f
             for f in self._speakers(_outermost(self._sources.find(folded)), words)
-            if not (f[0] and words[f[0] - 1] in AUDIENCE)
+            if not _addressed(f[0], f[1], words)
         ]
         # "Intelligence estimates put the deployment at 10,000": the headline's source
         # is not the one of a figure its sentence says is nobody's in particular
@@ -437,6 +443,16 @@ def _rate(words: list[str], span: tuple[int, int]) -> bool:
     after = words[last : last + RATE_REACH + 2]
     before = words[max(0, first - RATE_REACH) : first]
     return _holds(after, RATE_AFTER) or _holds(before, RATE_BEFORE)
+
+
+def _addressed(first: int, last: int, words: list[str]) -> bool:
+    """Whether the name at words[first:last] is the audience, not the source: "told
+    lawmakers", "asks the defence ministry", "국방부에 제안"."""
+    if first and words[first - 1] in AUDIENCE:
+        return True
+    end = words[last - 1] if last else ""
+    korean = end.endswith(AUDIENCE_KOREAN) and "\uac00" <= end[-1] <= "\ud7a3"
+    return korean and not AFTER_KOREAN.intersection(words[last : last + 1])
 
 
 def _each(words: list[str], span: tuple[int, int]) -> bool:
