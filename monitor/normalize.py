@@ -72,16 +72,31 @@ _NOT_TEXT = [
 ]
 
 
+# The end of a paragraph, list item or line in HTML: a digest's items (two unrelated
+# stories in one summary) are told apart by it, so it becomes a bullet, which ends a
+# sentence (``terms``) and reads as a separator on one line.
+_BLOCK_END = re.compile(r"</(?:p|li|div|h[1-6]|tr|blockquote)\s*>|<br\s*/?>", re.IGNORECASE)
+_BULLETS = re.compile(r"(?:\s*•)+\s*")
+_ENDED = re.compile(r"([.!?。！？…\"'”’»)]) • ")
+
+
 def plain_text(value: str, *, is_html: bool) -> str:
-    """HTML or text -> one line of clean text (entities decoded, NFC, spaces folded)."""
+    """HTML or text -> one line of clean text (entities decoded, NFC, spaces folded); the
+    paragraphs of HTML stand apart with a bullet between them ("first • second")."""
     if is_html and ("<" in value or "&" in value):
+        if "<" in value:
+            value = _BLOCK_END.sub(lambda m: m[0] + " \u2022 ", value)
         tree = LexborHTMLParser(value)
         tree.strip_tags(_NOT_TEXT)
         value = tree.text(separator=" ") if tree.body is not None else value
     if "&" in value and _ENTITY.search(value):
         value = html.unescape(value)  # double-escaped titles are common in real feeds
     value = unicodedata.normalize("NFC", visible(value))
-    return _SPACES.sub(" ", value).strip()
+    value = _SPACES.sub(" ", value).strip()
+    if is_html and "•" in value:
+        value = _BULLETS.sub(" • ", value).strip(" •")
+        value = _ENDED.sub(r"\1 ", value)  # a paragraph that ends a sentence needs none
+    return value
 
 
 def publisher(title: str | None, *urls: str | None) -> str | None:

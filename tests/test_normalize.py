@@ -387,3 +387,22 @@ def test_anchors_keep_comments_apart_and_tracking_fragments_do_not(
         expected[2],
         ("Weekly reading list, updated", reading, None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        # a digest's items: each paragraph stands apart, so no sentence spans two stories
+        (
+            "<p><b>北</b>, 미사일 발사</p><p><b>AP</b> 러시아 전선으로</p>",
+            "北 , 미사일 발사 • AP 러시아 전선으로",
+        ),
+        ("<ul><li>Kursk</li><li>Seoul</li></ul>", "Kursk • Seoul"),
+        ("first<br>second<br/>", "first • second"),
+        # a paragraph that ends its sentence needs no bullet; one paragraph gets none
+        ("<p>One.</p><p>Two.</p>", "One. Two."),
+        ("<p>Only one</p>", "Only one"),
+    ],
+)
+def test_paragraphs_of_html_stand_apart_on_one_line(html: str, text: str) -> None:
+    assert plain_text(html, is_html=True) == text
