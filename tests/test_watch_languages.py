@@ -101,6 +101,10 @@ NAMES = [
     ("ko", '김정은, 국방성 방문…"이역땅 작전부대에 축하"', "", True),
     ("ko", "조선중앙TV, 러시아서 돌아온 관 20구 영접", "김정은 위원장이 맞이했다.", True),
     ("zh", "朝鲜新星街竣工", "", True),
+    # the North's units abroad by its own name, glued into a parade column's; the soldiers
+    # called on to give themselves up
+    ("ko", "열병식에 '해외작전부대종대' 등장", "김정은 위원장이 사열했다.", True),
+    ("de", "Kiew wirbt um Nordkoreaner", "Nordkoreanische Soldaten sollen sich ergeben.", True),
     # "North Koreans" as a noun in Russian and Ukrainian; the North's army by its own name
     # and by its officers in Japanese; the Red Army of 1945 is history
     ("uk", "Зеленський: перші втрати серед північнокорейців", "", True),
