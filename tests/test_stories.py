@@ -308,6 +308,20 @@ FIGURES = [
     ),
     ("ja", "ウクライナ情報総局", "1500～3000人ずつ2、3回に分けて移送する計画だ。", set()),
     ("ko", '정보총국 "1천500∼3천명씩 이동"', "", set()),
+    # a modifier's word right before the default kind's says what that one is, as one
+    # word: "the additional deployment at more than 1,000"; 추가 파병 serves one count
+    (
+        "en",
+        "Seoul: more troops sent",
+        "Officials estimate the additional deployment at more than 1,000.",
+        {("additional", 1000, None)},
+    ),
+    (
+        "ko",
+        '국정원 "北, 1천500명 추가 파병…러시아 내 북한군 3천명 넘어"',
+        "",
+        {("additional", 1500, "NIS"), ("deployed", 3000, "NIS")},
+    ),
     # soldiers who deserted are counted by no kind of the watch (figures.uncounted)
     ("en", "18 North Korean soldiers fled their positions near Kursk", "", set()),
     ("ko", "탈영한 북한군 18명 러 당국에 구금", "", set()),

@@ -346,6 +346,22 @@ class FigureReader:
         words = _outermost(self._kinds.find(folded))
         if language not in NOUN_FIRST:  # there a count and its word share one token
             words = [w for w in words if not any(_inside((w[0], w[1]), sp) for sp in spans)]
+        # "the additional deployment at 1,000", "추가 파병 1천 명": a modifier's word right
+        # before the default kind's says what that one is
+        # say it together, as one word
+        joined: list[tuple[int, int, str]] = []
+        for a, b, kind in words:
+            before = joined[-1] if joined else None
+            if (
+                before is not None
+                and kind == self.spec.default_kind
+                and before[1] == a
+                and before[2] in self.spec.modifiers
+            ):
+                joined[-1] = (before[0], b, before[2])
+            else:
+                joined.append((a, b, kind))
+        words = joined
         # A part and its whole are one place in the sentence, and only the part takes a kind.
         reach = list(spans)
         parts = set(wholes.values())
