@@ -157,15 +157,20 @@ class FigureReader:
     def sources(self, text: str) -> list[str]:
         """The sources a text names, in order of first mention."""
         folded = fold(text)
-        found = self._speakers(_outermost(self._sources.find(folded)), folded.split())
+        found = self._named(folded, folded.split())
         return list(dict.fromkeys(label for _a, _b, label in found))
+
+    def _named(self, folded: str, words: list[str]) -> list[tuple[int, int, str]]:
+        """The sources a folded text names, as (first word, after the last, label): the
+        outermost matches, possessors left out (``_speakers``)."""
+        return self._speakers(_outermost(self._sources.find(folded)), words)
 
     def _first_speaker(self, text: str) -> str | None:
         """The first source a text names that speaks (``SAID``), else the first it names:
         the source of a figure whose own sentence names none."""
         folded = fold(text)
         words = folded.split()
-        found = self._speakers(_outermost(self._sources.find(folded)), words)
+        found = self._named(folded, words)
         return min(_speaking(found, words))[2] if found else None
 
     def _speakers(
@@ -213,7 +218,7 @@ class FigureReader:
             return trailing
         folded = fold(title)
         words = folded.split()
-        for first, last, label in self._speakers(_outermost(self._sources.find(folded)), words):
+        for first, last, label in self._named(folded, words):
             if not _addressed(first, last, words):
                 return label
         return None
@@ -272,11 +277,7 @@ class FigureReader:
         others = [first for first, _l, _x in self._others.find(folded)] if self._others else []
         support = [(a, b) for a, b, _l in self._support.find(folded)] if self._support else []
         # "ukrainischer Geheimdienst" is HUR, though "Geheimdienst" alone is the NIS
-        sources = [
-            f
-            for f in self._speakers(_outermost(self._sources.find(folded)), words)
-            if not _addressed(f[0], f[1], words)
-        ]
+        sources = [f for f in self._named(folded, words) if not _addressed(f[0], f[1], words)]
         # "Intelligence estimates put the deployment at 10,000": the headline's source
         # is not the one of a figure its sentence says is nobody's in particular
         if self._unnamed is not None and self._unnamed.find(folded):
@@ -347,8 +348,7 @@ class FigureReader:
         if language not in NOUN_FIRST:  # there a count and its word share one token
             words = [w for w in words if not any(_inside((w[0], w[1]), sp) for sp in spans)]
         # "the additional deployment at 1,000", "추가 파병 1천 명": a modifier's word right
-        # before the default kind's says what that one is
-        # say it together, as one word
+        # before the default kind's joins it into one word of the modifier's kind
         joined: list[tuple[int, int, str]] = []
         for a, b, kind in words:
             before = joined[-1] if joined else None
